@@ -1,0 +1,71 @@
+//! Raising the Ruby error classes (defined in lib/wa_health/errors.rb) from Rust errors.
+
+use magnus::value::ReprValue;
+use magnus::{Error, Exception, KwArgs, Module, RClass, RModule, Ruby};
+
+use crate::error::{ApiError, GraphError};
+
+fn wa_health_module(ruby: &Ruby) -> Result<RModule, Error> {
+    ruby.class_object().const_get("WaHealth")
+}
+
+fn error_class(ruby: &Ruby, name: &str) -> Result<RClass, Error> {
+    wa_health_module(ruby)?.const_get(name)
+}
+
+fn instantiate<A: magnus::ArgList>(ruby: &Ruby, class_name: &str, args: A) -> Error {
+    let build = || -> Result<Error, Error> {
+        let exception: magnus::Value = error_class(ruby, class_name)?.funcall("new", args)?;
+        let exception = Exception::from_value(exception)
+            .ok_or_else(|| Error::new(ruby.exception_type_error(), "not an exception"))?;
+        Ok(Error::from(exception))
+    };
+    build().unwrap_or_else(|error| error)
+}
+
+fn raise(ruby: &Ruby, class_name: &str, message: &str) -> Error {
+    instantiate(ruby, class_name, (message,))
+}
+
+fn api_error(ruby: &Ruby, details: &ApiError) -> Error {
+    let build = || -> Result<Error, Error> {
+        let attributes = ruby.hash_new();
+        attributes.aset(ruby.to_symbol("http_status"), details.http_status)?;
+        attributes.aset(ruby.to_symbol("code"), details.code)?;
+        attributes.aset(ruby.to_symbol("subcode"), details.subcode)?;
+        attributes.aset(ruby.to_symbol("error_type"), details.error_type.as_deref())?;
+        attributes.aset(ruby.to_symbol("fbtrace_id"), details.fbtrace_id.as_deref())?;
+        attributes.aset(ruby.to_symbol("user_title"), details.user_title.as_deref())?;
+        attributes.aset(ruby.to_symbol("user_message"), details.user_message.as_deref())?;
+        attributes.aset(ruby.to_symbol("transient"), details.transient)?;
+        attributes.aset(ruby.to_symbol("retry_after"), details.retry_after)?;
+        Ok(instantiate(
+            ruby,
+            details.kind.ruby_class_name(),
+            (details.message.as_str(), KwArgs(attributes)),
+        ))
+    };
+    build().unwrap_or_else(|error| error)
+}
+
+pub fn to_ruby_error(ruby: &Ruby, error: GraphError) -> Error {
+    match error {
+        GraphError::Api(details) => api_error(ruby, &details),
+        GraphError::Timeout(message) => raise(ruby, "TimeoutError", &message),
+        GraphError::Connection(message) => raise(ruby, "ConnectionError", &message),
+        GraphError::InvalidResponse(message) => raise(ruby, "InvalidResponseError", &message),
+        GraphError::InvalidArgument(message) => {
+            Error::new(ruby.exception_arg_error(), message)
+        }
+        GraphError::Cancelled => raise(ruby, "Error", "WhatsApp API request interrupted"),
+        GraphError::Internal(message) => raise(ruby, "Error", &message),
+    }
+}
+
+pub fn panic_error(ruby: &Ruby) -> Error {
+    raise(
+        ruby,
+        "Error",
+        "internal error in the wa_health native extension (a Rust panic was caught)",
+    )
+}

@@ -1,0 +1,488 @@
+//! The Graph API client: one process-wide engine (a small tokio runtime plus keep-alive pools),
+//! requests with whole-request deadlines, capped bodies, no redirects and cooperative cancellation.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Method, Url};
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{api_error_from_response, ErrorContext, GraphError, GraphResult};
+use crate::secrets::Secrets;
+
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+const USER_AGENT: &str = concat!("wa_health/", env!("CARGO_PKG_VERSION"));
+
+/// Where and how to talk to the Graph API; built once per configuration, shared by calls.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    base_url: Url,
+    api_version: String,
+    timeout: Duration,
+    open_timeout: Duration,
+}
+
+fn positive_duration(name: &str, seconds: f64) -> GraphResult<Duration> {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(GraphError::InvalidArgument(format!(
+            "{name} must be a number of seconds between 0 and 3600"
+        )))
+    }
+}
+
+impl Connection {
+    pub fn new(
+        base_url: &str,
+        api_version: &str,
+        timeout: f64,
+        open_timeout: f64,
+    ) -> GraphResult<Connection> {
+        let invalid_url = || {
+            GraphError::InvalidArgument("base_url must be an absolute http(s) URL".to_string())
+        };
+        let base_url = Url::parse(base_url).map_err(|_| invalid_url())?;
+        if !matches!(base_url.scheme(), "http" | "https")
+            || base_url.host_str().is_none()
+            || base_url.query().is_some()
+            || !base_url.username().is_empty()
+            || base_url.password().is_some()
+        {
+            return Err(invalid_url());
+        }
+        if !valid_api_version(api_version) {
+            return Err(GraphError::InvalidArgument(
+                "api_version must look like v24.0".to_string(),
+            ));
+        }
+        Ok(Connection {
+            base_url,
+            api_version: api_version.to_string(),
+            timeout: positive_duration("timeout", timeout)?,
+            open_timeout: positive_duration("open_timeout", open_timeout)?,
+        })
+    }
+
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    fn url(&self, node_id: &str, edge: Option<&str>) -> Url {
+        let mut url = self.base_url.clone();
+        {
+            let mut segments = url
+                .path_segments_mut()
+                .expect("http(s) URLs always have path segments");
+            segments.pop_if_empty().push(&self.api_version).push(node_id);
+            if let Some(edge) = edge {
+                segments.push(edge);
+            }
+        }
+        url
+    }
+}
+
+fn valid_api_version(version: &str) -> bool {
+    let Some(rest) = version.strip_prefix('v') else {
+        return false;
+    };
+    let mut parts = rest.split('.');
+    let major = parts.next().unwrap_or("");
+    let minor = parts.next();
+    let digits = |s: &str| !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit());
+    digits(major) && minor.is_none_or(digits) && parts.next().is_none()
+}
+
+/// Graph node ids are decimal digits. Anything else could change the request path or query.
+pub fn validate_node_id(name: &str, id: &str) -> GraphResult<()> {
+    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(GraphError::InvalidArgument(format!(
+            "{name} must be a Graph id made of digits"
+        )));
+    }
+    Ok(())
+}
+
+/// A Bearer token goes into a header: refuse anything that could split or forge one.
+pub fn validate_access_token(token: &str) -> GraphResult<()> {
+    if token.is_empty() || token.len() > 4096 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(GraphError::InvalidArgument(
+            "access_token must be a non-blank token of printable ASCII characters".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// The process-wide runtime and HTTP clients. Rebuilt in a forked child: the parent's runtime
+/// threads do not exist there, and its pooled sockets belong to the parent.
+pub struct Engine {
+    runtime: tokio::runtime::Runtime,
+    clients: Mutex<HashMap<u64, reqwest::Client>>,
+}
+
+struct EngineSlot {
+    pid: u32,
+    engine: Arc<Engine>,
+}
+
+static ENGINE: Mutex<Option<EngineSlot>> = Mutex::new(None);
+
+impl Engine {
+    pub fn global() -> GraphResult<Arc<Engine>> {
+        let mut slot = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = std::process::id();
+        if let Some(existing) = slot.as_ref() {
+            if existing.pid == pid {
+                return Ok(existing.engine.clone());
+            }
+        }
+        if let Some(stale) = slot.take() {
+            // Inherited across fork: dropping it would try to join threads that only exist in the
+            // parent. Leaking it is the safe choice (its memory is the parent's copy-on-write pages).
+            std::mem::forget(stale);
+        }
+        let engine = Arc::new(Engine::new()?);
+        *slot = Some(EngineSlot {
+            pid,
+            engine: engine.clone(),
+        });
+        Ok(engine)
+    }
+
+    fn new() -> GraphResult<Engine> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("wa_health-io")
+            .enable_all()
+            .build()
+            .map_err(|e| GraphError::Internal(format!("cannot start the I/O runtime: {e}")))?;
+        Ok(Engine {
+            runtime,
+            clients: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Clients are keyed by connect timeout, the only per-client setting; each keeps its own pool.
+    fn client(&self, open_timeout: Duration) -> GraphResult<reqwest::Client> {
+        let key = open_timeout.as_millis() as u64;
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(&key) {
+            return Ok(client.clone());
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(open_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(USER_AGENT)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| GraphError::Internal(format!("cannot build the HTTP client: {e}")))?;
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+
+    /// Runs `work` to completion on the calling thread, or stops early when `cancel` fires.
+    /// Must not be called from inside the runtime (the Ruby threads that call it never are).
+    pub fn block_on<T>(
+        &self,
+        cancel: &CancellationToken,
+        work: impl Future<Output = GraphResult<T>>,
+    ) -> GraphResult<T> {
+        self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Err(GraphError::Cancelled),
+                result = work => result,
+            }
+        })
+    }
+
+    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.runtime.spawn(future)
+    }
+}
+
+/// One Graph call: node GET with fields, or an edge POST with a JSON body.
+pub struct Call<'a> {
+    pub method: Method,
+    pub node_id: &'a str,
+    pub edge: Option<&'a str>,
+    pub fields: Option<&'a str>,
+    pub body: Option<Value>,
+}
+
+/// Sends `call` and returns the JSON object of a successful answer.
+pub async fn send(
+    engine: &Engine,
+    conn: &Connection,
+    secrets: &Secrets,
+    call: Call<'_>,
+) -> GraphResult<Map<String, Value>> {
+    let client = engine.client(conn.open_timeout)?;
+    let mut url = conn.url(call.node_id, call.edge);
+    {
+        let mut query = url.query_pairs_mut();
+        if let Some(fields) = call.fields {
+            query.append_pair("fields", fields);
+        }
+        if let Some(proof) = secrets.appsecret_proof() {
+            query.append_pair("appsecret_proof", &proof);
+        }
+    }
+    if url.query() == Some("") {
+        url.set_query(None);
+    }
+    let mut request = client
+        .request(call.method, url)
+        .bearer_auth(secrets.access_token());
+    if let Some(body) = &call.body {
+        request = request
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+    }
+    let exchange = async {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e, secrets))?;
+        read_answer(response, secrets).await
+    };
+    match tokio::time::timeout(conn.timeout, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(GraphError::Timeout(format!(
+            "WhatsApp API request timed out after {}s",
+            conn.timeout.as_secs_f64()
+        ))),
+    }
+}
+
+async fn read_answer(
+    mut response: reqwest::Response,
+    secrets: &Secrets,
+) -> GraphResult<Map<String, Value>> {
+    let status = response.status();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header("content-type");
+    let usage = header("x-business-use-case-usage");
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+    {
+        return Err(body_too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(e, secrets))?
+    {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(body_too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let error_context = || ErrorContext {
+        http_status: status.as_u16(),
+        content_type: content_type.as_deref(),
+        business_use_case_usage: usage.as_deref(),
+        secrets,
+    };
+    if !status.is_success() {
+        return Err(GraphError::Api(Box::new(api_error_from_response(
+            &body,
+            &error_context(),
+        ))));
+    }
+    parse_success_body(&body).map_err(|e| match e {
+        SuccessBodyError::ErrorEnvelope => GraphError::Api(Box::new(api_error_from_response(
+            &body,
+            &error_context(),
+        ))),
+        SuccessBodyError::Invalid(why) => GraphError::InvalidResponse(format!(
+            "WhatsApp API returned HTTP {} with {why}",
+            status.as_u16()
+        )),
+    })
+}
+
+#[derive(Debug, PartialEq)]
+enum SuccessBodyError {
+    ErrorEnvelope,
+    Invalid(&'static str),
+}
+
+fn parse_success_body(body: &[u8]) -> Result<Map<String, Value>, SuccessBodyError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(SuccessBodyError::Invalid("an empty body"));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) if matches!(map.get("error"), Some(Value::Object(_))) => {
+            Err(SuccessBodyError::ErrorEnvelope)
+        }
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(SuccessBodyError::Invalid("JSON that is not an object")),
+        Err(_) => Err(SuccessBodyError::Invalid("a body that is not valid JSON")),
+    }
+}
+
+fn body_too_large() -> GraphError {
+    GraphError::InvalidResponse(format!(
+        "WhatsApp API response body exceeds {} bytes",
+        MAX_BODY_BYTES
+    ))
+}
+
+/// reqwest's Display hides the cause ("error sending request"); the useful part is in `source()`.
+/// The URL is dropped (it carries appsecret_proof) and the text is redacted all the same.
+fn transport_error(error: reqwest::Error, secrets: &Secrets) -> GraphError {
+    let is_timeout = error.is_timeout();
+    let is_connect = error.is_connect();
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    let text = secrets.redact(&text);
+    if is_timeout {
+        GraphError::Timeout(format!("WhatsApp API connection timed out: {text}"))
+    } else if is_connect {
+        GraphError::Connection(format!("cannot connect to the WhatsApp API: {text}"))
+    } else {
+        GraphError::Connection(format!("WhatsApp API connection failed: {text}"))
+    }
+}
+
+/// A POST on an edge that answers `{"success": true}`.
+pub async fn post_edge(
+    engine: &Engine,
+    conn: &Connection,
+    secrets: &Secrets,
+    node_id: &str,
+    edge: &str,
+    body: Option<Value>,
+) -> GraphResult<()> {
+    let answer = send(
+        engine,
+        conn,
+        secrets,
+        Call {
+            method: Method::POST,
+            node_id,
+            edge: Some(edge),
+            fields: None,
+            body,
+        },
+    )
+    .await?;
+    match answer.get("success") {
+        Some(Value::Bool(true)) => Ok(()),
+        _ => Err(GraphError::InvalidResponse(format!(
+            "WhatsApp API did not confirm the {edge} call (no \"success\": true)"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_urls_without_secrets() {
+        let conn = Connection::new("http://127.0.0.1:9/", "v24.0", 10.0, 5.0).unwrap();
+        assert_eq!(
+            conn.url("123", None).as_str(),
+            "http://127.0.0.1:9/v24.0/123"
+        );
+        assert_eq!(
+            conn.url("123", Some("register")).as_str(),
+            "http://127.0.0.1:9/v24.0/123/register"
+        );
+        let conn = Connection::new("https://proxy.example/graph", "v22.0", 1.0, 1.0).unwrap();
+        assert_eq!(
+            conn.url("5", None).as_str(),
+            "https://proxy.example/graph/v22.0/5"
+        );
+    }
+
+    #[test]
+    fn refuses_bad_connection_settings() {
+        assert!(Connection::new("ftp://x", "v24.0", 1.0, 1.0).is_err());
+        assert!(Connection::new("not a url", "v24.0", 1.0, 1.0).is_err());
+        assert!(Connection::new("http://u:p@x", "v24.0", 1.0, 1.0).is_err());
+        assert!(Connection::new("http://x?a=b", "v24.0", 1.0, 1.0).is_err());
+        assert!(Connection::new("http://x", "24.0", 1.0, 1.0).is_err());
+        assert!(Connection::new("http://x", "v24.0/../x", 1.0, 1.0).is_err());
+        assert!(Connection::new("http://x", "v24", 1.0, 1.0).is_ok());
+        assert!(Connection::new("http://x", "v24.0", 0.0, 1.0).is_err());
+        assert!(Connection::new("http://x", "v24.0", f64::NAN, 1.0).is_err());
+        assert!(Connection::new("http://x", "v24.0", 1.0, -1.0).is_err());
+    }
+
+    #[test]
+    fn node_ids_are_digits_only() {
+        assert!(validate_node_id("phone_number_id", "1234567890").is_ok());
+        for bad in ["", "12/34", "1?x=y", "..", "1 2", "1\n2", "١٢٣", &"9".repeat(33)] {
+            let err = validate_node_id("phone_number_id", bad).unwrap_err();
+            assert!(err.to_string().contains("phone_number_id"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_cannot_carry_header_breaks() {
+        assert!(validate_access_token("EAAG123abc").is_ok());
+        for bad in ["", "a b", "a\r\nX-Evil: 1", "tok\u{e9}"] {
+            assert!(validate_access_token(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn success_bodies_must_be_objects() {
+        assert!(parse_success_body(br#"{"id":"1"}"#).is_ok());
+        assert_eq!(
+            parse_success_body(b""),
+            Err(SuccessBodyError::Invalid("an empty body"))
+        );
+        assert_eq!(
+            parse_success_body(b"[1,2]"),
+            Err(SuccessBodyError::Invalid("JSON that is not an object"))
+        );
+        assert_eq!(
+            parse_success_body(br#""str""#),
+            Err(SuccessBodyError::Invalid("JSON that is not an object"))
+        );
+        assert_eq!(
+            parse_success_body(br#"{"id":"1""#),
+            Err(SuccessBodyError::Invalid("a body that is not valid JSON"))
+        );
+        assert_eq!(
+            parse_success_body(b"{\"id\":\"\xff\"}"),
+            Err(SuccessBodyError::Invalid("a body that is not valid JSON"))
+        );
+        assert_eq!(
+            parse_success_body(br#"{"error":{"code":1}}"#),
+            Err(SuccessBodyError::ErrorEnvelope)
+        );
+        let deep = "[".repeat(10_000);
+        assert!(parse_success_body(deep.as_bytes()).is_err());
+    }
+}

@@ -1,0 +1,309 @@
+//! Typed errors of the Graph client and how Meta's answers are classified into them.
+//!
+//! Classification decides on `code` and `error_subcode`, never on message text (Meta's advice).
+//! Every message that leaves this module has been passed through [`Secrets::redact`].
+
+use serde_json::Value;
+
+use crate::secrets::Secrets;
+
+/// Which Ruby class an API error becomes; the binding maps each to `WaHealth::<Name>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiErrorKind {
+    Generic,
+    Authorization,
+    RateLimit,
+    DisplayNamePending,
+}
+
+impl ApiErrorKind {
+    pub fn ruby_class_name(self) -> &'static str {
+        match self {
+            ApiErrorKind::Generic => "ApiError",
+            ApiErrorKind::Authorization => "AuthorizationError",
+            ApiErrorKind::RateLimit => "RateLimitError",
+            ApiErrorKind::DisplayNamePending => "DisplayNamePendingError",
+        }
+    }
+}
+
+/// An error answer from the Graph API (any non-2xx, or a 2xx carrying Meta's error envelope).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub kind: ApiErrorKind,
+    pub message: String,
+    pub http_status: u16,
+    pub code: Option<i64>,
+    pub subcode: Option<i64>,
+    pub error_type: Option<String>,
+    pub fbtrace_id: Option<String>,
+    pub user_title: Option<String>,
+    pub user_message: Option<String>,
+    pub transient: bool,
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GraphError {
+    #[error("{}", .0.message)]
+    Api(Box<ApiError>),
+    #[error("{0}")]
+    Timeout(String),
+    #[error("{0}")]
+    Connection(String),
+    #[error("{0}")]
+    InvalidResponse(String),
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("request cancelled")]
+    Cancelled,
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type GraphResult<T> = Result<T, GraphError>;
+
+const AUTHORIZATION_CODES: &[i64] = &[190, 0, 3, 10];
+const RATE_LIMIT_CODES: &[i64] = &[4, 17, 32, 613, 80007, 130429, 133016];
+const TRANSIENT_CODES: &[i64] = &[1, 2, 4, 17, 32, 613, 80007, 130429, 133004];
+pub const DISPLAY_NAME_PENDING_CODE: i64 = 100;
+pub const DISPLAY_NAME_PENDING_SUBCODE: i64 = 2_388_001;
+
+pub fn classify(code: Option<i64>, subcode: Option<i64>) -> ApiErrorKind {
+    match code {
+        Some(c) if AUTHORIZATION_CODES.contains(&c) || (200..=299).contains(&c) => {
+            ApiErrorKind::Authorization
+        }
+        Some(c) if RATE_LIMIT_CODES.contains(&c) => ApiErrorKind::RateLimit,
+        Some(DISPLAY_NAME_PENDING_CODE) if subcode == Some(DISPLAY_NAME_PENDING_SUBCODE) => {
+            ApiErrorKind::DisplayNamePending
+        }
+        _ => ApiErrorKind::Generic,
+    }
+}
+
+/// Meta sends numbers, but proxies and old endpoints have been seen sending `"100"`.
+fn integer_member(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn string_member(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The facts an error is built from besides the body: kept apart so tests can build them freely.
+pub struct ErrorContext<'a> {
+    pub http_status: u16,
+    pub content_type: Option<&'a str>,
+    pub business_use_case_usage: Option<&'a str>,
+    pub secrets: &'a Secrets,
+}
+
+/// Builds the typed error for an error answer. `body` is the raw response body.
+pub fn api_error_from_response(body: &[u8], ctx: &ErrorContext<'_>) -> ApiError {
+    let envelope = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| match v {
+            Value::Object(mut map) => map.remove("error"),
+            _ => None,
+        });
+    let retry_after = ctx
+        .business_use_case_usage
+        .and_then(crate::usage::retry_after_seconds);
+    match envelope {
+        Some(Value::Object(error)) => {
+            let code = integer_member(error.get("code"));
+            let subcode = integer_member(error.get("error_subcode"));
+            let meta_message = string_member(error.get("message"));
+            let transient = matches!(error.get("is_transient"), Some(Value::Bool(true)))
+                || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
+            let mut summary = format!("WhatsApp API request failed: HTTP {}", ctx.http_status);
+            if let Some(c) = code {
+                summary.push_str(&format!(", code {c}"));
+            }
+            if let Some(s) = subcode {
+                summary.push_str(&format!(", subcode {s}"));
+            }
+            summary.push_str(": ");
+            summary.push_str(meta_message.as_deref().unwrap_or("(no message from Meta)"));
+            let redact = |s: Option<String>| s.map(|s| ctx.secrets.redact(&s));
+            ApiError {
+                kind: classify(code, subcode),
+                message: ctx.secrets.redact(&summary),
+                http_status: ctx.http_status,
+                code,
+                subcode,
+                error_type: redact(string_member(error.get("type"))),
+                fbtrace_id: redact(string_member(error.get("fbtrace_id"))),
+                user_title: redact(string_member(error.get("error_user_title"))),
+                user_message: redact(string_member(error.get("error_user_msg"))),
+                transient,
+                retry_after,
+            }
+        }
+        _ => ApiError {
+            kind: ApiErrorKind::Generic,
+            message: format!(
+                "WhatsApp API request failed: HTTP {}: {}",
+                ctx.http_status,
+                summarise_foreign_body(body, ctx.content_type)
+            ),
+            http_status: ctx.http_status,
+            code: None,
+            subcode: None,
+            error_type: None,
+            fbtrace_id: None,
+            user_title: None,
+            user_message: None,
+            transient: ctx.http_status >= 500,
+            retry_after,
+        },
+    }
+}
+
+/// A body that is not Meta's envelope (a proxy's HTML page, an empty answer) is described, never
+/// quoted: it may echo the request, and it is useless noise in a Rails log.
+fn summarise_foreign_body(body: &[u8], content_type: Option<&str>) -> String {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return "empty body".to_string();
+    }
+    let kind = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(str::trim)
+        .filter(|ct| !ct.is_empty() && ct.len() <= 64)
+        .unwrap_or("unknown content type");
+    format!(
+        "unexpected {kind} body ({} bytes) instead of a Graph API error",
+        body.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx<'a>(status: u16, secrets: &'a Secrets) -> ErrorContext<'a> {
+        ErrorContext {
+            http_status: status,
+            content_type: Some("application/json"),
+            business_use_case_usage: None,
+            secrets,
+        }
+    }
+
+    #[test]
+    fn classifies_by_code_and_subcode() {
+        assert_eq!(classify(Some(190), Some(463)), ApiErrorKind::Authorization);
+        assert_eq!(classify(Some(0), None), ApiErrorKind::Authorization);
+        assert_eq!(classify(Some(200), None), ApiErrorKind::Authorization);
+        assert_eq!(classify(Some(299), None), ApiErrorKind::Authorization);
+        assert_eq!(classify(Some(300), None), ApiErrorKind::Generic);
+        for code in [4, 17, 32, 613, 80007, 130429, 133016] {
+            assert_eq!(classify(Some(code), None), ApiErrorKind::RateLimit, "{code}");
+        }
+        assert_eq!(
+            classify(Some(100), Some(2388001)),
+            ApiErrorKind::DisplayNamePending
+        );
+        assert_eq!(classify(Some(100), Some(33)), ApiErrorKind::Generic);
+        assert_eq!(classify(Some(133005), None), ApiErrorKind::Generic);
+        assert_eq!(classify(None, None), ApiErrorKind::Generic);
+    }
+
+    #[test]
+    fn reads_the_envelope() {
+        let secrets = Secrets::new("EAAGsecrettoken123456789", None);
+        let body = br#"{"error":{"message":"Cannot Create Certificate","type":"OAuthException","code":100,"error_subcode":2388001,"error_user_title":"Cannot Create Certificate","error_user_msg":"Your display name could not be processed.","fbtrace_id":"AbC"}}"#;
+        let err = api_error_from_response(body, &ctx(400, &secrets));
+        assert_eq!(err.kind, ApiErrorKind::DisplayNamePending);
+        assert_eq!(err.code, Some(100));
+        assert_eq!(err.subcode, Some(2388001));
+        assert_eq!(err.error_type.as_deref(), Some("OAuthException"));
+        assert_eq!(err.fbtrace_id.as_deref(), Some("AbC"));
+        assert_eq!(err.user_title.as_deref(), Some("Cannot Create Certificate"));
+        assert!(!err.transient);
+        assert_eq!(
+            err.message,
+            "WhatsApp API request failed: HTTP 400, code 100, subcode 2388001: Cannot Create Certificate"
+        );
+    }
+
+    #[test]
+    fn code_given_as_string_still_classifies() {
+        let secrets = Secrets::new("tok", None);
+        let body = br#"{"error":{"code":"190","error_subcode":"463"}}"#;
+        let err = api_error_from_response(body, &ctx(401, &secrets));
+        assert_eq!(err.kind, ApiErrorKind::Authorization);
+        assert_eq!(err.subcode, Some(463));
+        assert!(err.message.contains("(no message from Meta)"));
+    }
+
+    #[test]
+    fn token_quoted_by_meta_is_redacted_everywhere() {
+        let token = "EAAGm0PX4ZCpsBAxyzxyzxyzxyz";
+        let secrets = Secrets::new(token, Some("app-secret-value"));
+        let body = format!(
+            r#"{{"error":{{"message":"Invalid token {token} (secret app-secret-value)","code":190,"error_user_msg":"token {token}"}}}}"#
+        );
+        let err = api_error_from_response(body.as_bytes(), &ctx(401, &secrets));
+        assert!(!err.message.contains(token));
+        assert!(!err.message.contains("app-secret-value"));
+        assert!(!err.user_message.unwrap().contains(token));
+    }
+
+    #[test]
+    fn html_bodies_are_summarised_not_dumped() {
+        let secrets = Secrets::new("tok", None);
+        let body = b"<html><body>Bad gateway, request was GET /v24.0/1?x=y</body></html>";
+        let context = ErrorContext {
+            http_status: 502,
+            content_type: Some("text/html; charset=utf-8"),
+            business_use_case_usage: None,
+            secrets: &secrets,
+        };
+        let err = api_error_from_response(body, &context);
+        assert_eq!(err.kind, ApiErrorKind::Generic);
+        assert!(err.transient);
+        assert!(err.message.starts_with("WhatsApp API request failed: HTTP 502"));
+        assert!(err.message.contains("text/html"));
+        assert!(!err.message.contains("Bad gateway"));
+    }
+
+    #[test]
+    fn empty_error_envelope_still_gives_an_error() {
+        let secrets = Secrets::new("tok", None);
+        let err = api_error_from_response(br#"{"error":{}}"#, &ctx(500, &secrets));
+        assert_eq!(err.kind, ApiErrorKind::Generic);
+        assert_eq!(err.code, None);
+        let err = api_error_from_response(b"", &ctx(503, &secrets));
+        assert!(err.message.ends_with("empty body"));
+    }
+
+    #[test]
+    fn rate_limit_takes_retry_after_from_usage_header() {
+        let secrets = Secrets::new("tok", None);
+        let context = ErrorContext {
+            http_status: 429,
+            content_type: None,
+            business_use_case_usage: Some(
+                r#"{"456":[{"type":"whatsapp_business_management","call_count":100,"estimated_time_to_regain_access":7}]}"#,
+            ),
+            secrets: &secrets,
+        };
+        let err = api_error_from_response(
+            br#"{"error":{"code":80007,"is_transient":true,"message":"rate"}}"#,
+            &context,
+        );
+        assert_eq!(err.kind, ApiErrorKind::RateLimit);
+        assert!(err.transient);
+        assert_eq!(err.retry_after, Some(420));
+    }
+}

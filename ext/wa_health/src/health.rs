@@ -1,0 +1,253 @@
+//! Turning Meta's phone-number and WABA answers into the health record Chatwoot expects.
+//!
+//! The record is an ordered list of (key, value): the binding makes it a Ruby Hash with Symbol keys
+//! in this order. Every key is always present; a value Meta did not send, or sent with the wrong
+//! type, is `null` rather than an error, so one odd field never hides the rest of the health.
+
+use reqwest::Method;
+use serde_json::{Map, Value};
+
+use crate::client::{send, validate_node_id, Call, Connection, Engine};
+use crate::error::GraphResult;
+use crate::secrets::Secrets;
+
+/// Fields requested from the phone number node. `whatsapp_business_manager_messaging_limit`
+/// replaces the deprecated `messaging_limit_tier`; both it and `status`/`is_on_biz_app` need v24.0+.
+pub const PHONE_FIELDS: &str = "id,display_phone_number,verified_name,name_status,new_name_status,\
+quality_rating,whatsapp_business_manager_messaging_limit,code_verification_status,account_mode,\
+throughput,last_onboarded_time,platform_type,status,is_on_biz_app,webhook_configuration,health_status";
+
+pub const WABA_FIELDS: &str = "id,name,owner_business_info";
+
+pub type HealthRecord = Vec<(&'static str, Value)>;
+
+fn text(value: Option<&Value>) -> Value {
+    match value {
+        Some(Value::String(s)) => Value::String(s.clone()),
+        // Ids have been seen as JSON numbers; Chatwoot compares them as strings.
+        Some(Value::Number(n)) => Value::String(n.to_string()),
+        _ => Value::Null,
+    }
+}
+
+fn object(value: Option<&Value>) -> Value {
+    match value {
+        Some(v @ Value::Object(_)) => v.clone(),
+        _ => Value::Null,
+    }
+}
+
+fn boolean(value: Option<&Value>) -> Value {
+    match value {
+        Some(v @ Value::Bool(_)) => v.clone(),
+        _ => Value::Null,
+    }
+}
+
+fn member<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    value.as_object().and_then(|m| m.get(key))
+}
+
+/// Builds the record from the phone answer, the optional WABA answer, and the WABA id the caller
+/// passed (Chatwoot's `business_id` is that argument, not something read from Meta).
+pub fn build_record(
+    phone: &Map<String, Value>,
+    waba: Option<&Map<String, Value>>,
+    business_account_id: Option<&str>,
+) -> HealthRecord {
+    let throughput = object(phone.get("throughput"));
+    let throughput_level = text(member(&throughput, "level"));
+    let health_status = object(phone.get("health_status"));
+    let can_send_message = text(member(&health_status, "can_send_message"));
+    let messaging_limit = match text(phone.get("whatsapp_business_manager_messaging_limit")) {
+        Value::Null => text(phone.get("messaging_limit_tier")),
+        limit => limit,
+    };
+    let business_id = business_account_id.map_or(Value::Null, |id| Value::String(id.into()));
+
+    let mut record: HealthRecord = vec![
+        ("display_phone_number", text(phone.get("display_phone_number"))),
+        ("verified_name", text(phone.get("verified_name"))),
+        ("name_status", text(phone.get("name_status"))),
+        ("quality_rating", text(phone.get("quality_rating"))),
+        ("messaging_limit_tier", messaging_limit),
+        ("account_mode", text(phone.get("account_mode"))),
+        (
+            "code_verification_status",
+            text(phone.get("code_verification_status")),
+        ),
+        ("throughput", throughput),
+        ("last_onboarded_time", text(phone.get("last_onboarded_time"))),
+        ("platform_type", text(phone.get("platform_type"))),
+        ("business_id", business_id.clone()),
+        ("id", text(phone.get("id"))),
+        ("status", text(phone.get("status"))),
+        ("new_name_status", text(phone.get("new_name_status"))),
+        ("throughput_level", throughput_level),
+        ("is_on_biz_app", boolean(phone.get("is_on_biz_app"))),
+        (
+            "webhook_configuration",
+            object(phone.get("webhook_configuration")),
+        ),
+        ("can_send_message", can_send_message),
+        ("health_status", health_status),
+    ];
+    if let Some(waba) = waba {
+        let owner = object(waba.get("owner_business_info"));
+        let waba_id = match text(waba.get("id")) {
+            Value::Null => business_id,
+            id => id,
+        };
+        record.extend([
+            ("business_account_id", waba_id),
+            ("business_account_name", text(waba.get("name"))),
+            ("business_portfolio_id", text(member(&owner, "id"))),
+            ("business_portfolio_name", text(member(&owner, "name"))),
+        ]);
+    }
+    record
+}
+
+/// The health read: the phone number node and, when a WABA id is given, the WABA node at the same
+/// time (two requests in flight, one wait).
+pub async fn fetch_health(
+    engine: &Engine,
+    conn: &Connection,
+    secrets: &Secrets,
+    phone_number_id: &str,
+    business_account_id: Option<&str>,
+) -> GraphResult<HealthRecord> {
+    validate_node_id("phone_number_id", phone_number_id)?;
+    if let Some(waba) = business_account_id {
+        validate_node_id("business_account_id", waba)?;
+    }
+    let phone = send(
+        engine,
+        conn,
+        secrets,
+        Call {
+            method: Method::GET,
+            node_id: phone_number_id,
+            edge: None,
+            fields: Some(PHONE_FIELDS),
+            body: None,
+        },
+    );
+    match business_account_id {
+        None => Ok(build_record(&phone.await?, None, None)),
+        Some(waba_id) => {
+            let waba = send(
+                engine,
+                conn,
+                secrets,
+                Call {
+                    method: Method::GET,
+                    node_id: waba_id,
+                    edge: None,
+                    fields: Some(WABA_FIELDS),
+                    body: None,
+                },
+            );
+            let (phone, waba) = tokio::join!(phone, waba);
+            // The phone number's error matters more to the caller than the WABA's.
+            let phone = phone?;
+            let waba = waba?;
+            Ok(build_record(&phone, Some(&waba), Some(waba_id)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn get<'a>(record: &'a HealthRecord, key: &str) -> &'a Value {
+        &record.iter().find(|(k, _)| *k == key).unwrap().1
+    }
+
+    #[test]
+    fn keeps_chatwoots_keys_in_order_and_always_present() {
+        let record = build_record(&Map::new(), None, None);
+        let keys: Vec<&str> = record.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            &keys[..11],
+            &[
+                "display_phone_number",
+                "verified_name",
+                "name_status",
+                "quality_rating",
+                "messaging_limit_tier",
+                "account_mode",
+                "code_verification_status",
+                "throughput",
+                "last_onboarded_time",
+                "platform_type",
+                "business_id"
+            ]
+        );
+        assert_eq!(keys.len(), 19);
+        assert!(record.iter().all(|(_, v)| v.is_null()));
+    }
+
+    #[test]
+    fn reads_every_field() {
+        let phone = map(json!({
+            "id": "1001", "display_phone_number": "+1 555 0100", "verified_name": "Acme",
+            "name_status": "APPROVED", "new_name_status": "PENDING_REVIEW", "quality_rating": "GREEN",
+            "whatsapp_business_manager_messaging_limit": "TIER_2K", "code_verification_status": "VERIFIED",
+            "account_mode": "LIVE", "throughput": {"level": "STANDARD"},
+            "last_onboarded_time": "2024-01-01T00:00:00+0000", "platform_type": "CLOUD_API",
+            "status": "CONNECTED", "is_on_biz_app": false,
+            "webhook_configuration": {"application": "https://x"},
+            "health_status": {"can_send_message": "LIMITED", "entities": []}
+        }));
+        let waba = map(json!({"id": "2001", "name": "Acme WABA",
+            "owner_business_info": {"id": "3001", "name": "Acme Inc"}}));
+        let record = build_record(&phone, Some(&waba), Some("2001"));
+        assert_eq!(get(&record, "messaging_limit_tier"), "TIER_2K");
+        assert_eq!(get(&record, "throughput"), &json!({"level": "STANDARD"}));
+        assert_eq!(get(&record, "throughput_level"), "STANDARD");
+        assert_eq!(get(&record, "business_id"), "2001");
+        assert_eq!(get(&record, "can_send_message"), "LIMITED");
+        assert_eq!(get(&record, "is_on_biz_app"), &json!(false));
+        assert_eq!(get(&record, "new_name_status"), "PENDING_REVIEW");
+        assert_eq!(get(&record, "business_account_name"), "Acme WABA");
+        assert_eq!(get(&record, "business_portfolio_id"), "3001");
+        assert_eq!(get(&record, "business_portfolio_name"), "Acme Inc");
+        assert_eq!(record.len(), 23);
+    }
+
+    #[test]
+    fn falls_back_to_the_deprecated_tier() {
+        let record = build_record(&map(json!({"messaging_limit_tier": "TIER_1K"})), None, None);
+        assert_eq!(get(&record, "messaging_limit_tier"), "TIER_1K");
+    }
+
+    #[test]
+    fn wrong_types_become_null_or_strings() {
+        let phone = map(json!({
+            "id": 1001, "throughput": "STANDARD", "is_on_biz_app": "yes",
+            "health_status": ["AVAILABLE"], "quality_rating": {"x": 1}
+        }));
+        let record = build_record(&phone, None, None);
+        assert_eq!(get(&record, "id"), "1001");
+        assert!(get(&record, "throughput").is_null());
+        assert!(get(&record, "throughput_level").is_null());
+        assert!(get(&record, "is_on_biz_app").is_null());
+        assert!(get(&record, "health_status").is_null());
+        assert!(get(&record, "can_send_message").is_null());
+        assert!(get(&record, "quality_rating").is_null());
+    }
+
+    #[test]
+    fn waba_without_id_uses_the_requested_one() {
+        let record = build_record(&Map::new(), Some(&Map::new()), Some("77"));
+        assert_eq!(get(&record, "business_account_id"), "77");
+        assert!(get(&record, "business_portfolio_id").is_null());
+    }
+}

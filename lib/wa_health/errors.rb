@@ -1,0 +1,60 @@
+# frozen_string_literal: true
+
+module WaHealth
+  # Every error the gem raises on purpose, apart from ArgumentError for bad input.
+  class Error < StandardError; end
+
+  # The request did not finish within the configured timeout (or could not connect in open_timeout).
+  class TimeoutError < Error; end
+
+  # The Graph API could not be reached: refused, reset, DNS, TLS.
+  class ConnectionError < Error; end
+
+  # A 2xx answer that is not a JSON object, or a body over the size cap.
+  class InvalidResponseError < Error; end
+
+  # Meta answered with an error. Attributes come from Meta's error envelope; the message names the
+  # HTTP status, code, subcode and Meta's message, with any access token or app secret removed.
+  class ApiError < Error
+    attr_reader :http_status, :code, :subcode, :error_type, :fbtrace_id, :user_title, :user_message, :retry_after
+
+    # rubocop:disable Metrics/ParameterLists -- these are the members of Meta's error envelope
+    def initialize(message = nil, http_status: nil, code: nil, subcode: nil, error_type: nil, fbtrace_id: nil,
+                   user_title: nil, user_message: nil, transient: false, retry_after: nil)
+      super(message)
+      @http_status = http_status
+      @code = code
+      @subcode = subcode
+      @error_type = error_type
+      @fbtrace_id = fbtrace_id
+      @user_title = user_title
+      @user_message = user_message
+      @transient = transient
+      @retry_after = retry_after
+    end
+    # rubocop:enable Metrics/ParameterLists
+
+    def transient?
+      @transient ? true : false
+    end
+
+    # Chatwoot marks the channel as needing reauthorization when this is true.
+    def authorization_error?
+      false
+    end
+  end
+
+  # Code 190 (token expired or invalid) and the permission codes 0, 3, 10, 200-299.
+  class AuthorizationError < ApiError
+    def authorization_error?
+      true
+    end
+  end
+
+  # App, business-use-case or registration rate limits. `retry_after` is in seconds when Meta's
+  # usage headers say when access comes back, else nil.
+  class RateLimitError < ApiError; end
+
+  # Code 100 with subcode 2388001: the display name is not provisioned yet ("Cannot Create Certificate").
+  class DisplayNamePendingError < ApiError; end
+end
