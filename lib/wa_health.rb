@@ -13,9 +13,12 @@ end
 
 require_relative "wa_health/validate"
 require_relative "wa_health/configuration"
+require_relative "wa_health/registration"
 
 # WhatsApp Business phone number health and registration, for Chatwoot.
 module WaHealth
+  extend Registration
+
   class << self
     def config
       @config ||= Configuration.new
@@ -33,16 +36,14 @@ module WaHealth
 
     # Reads a phone number's health from the Graph API. Returns a Hash with Symbol keys; see README.
     # The GVL is released while waiting for Meta, so other Ruby threads keep running.
-    # rubocop:disable Metrics/ParameterLists -- the connection options mirror Configuration
-    def fetch(phone_number_id: nil, access_token: nil, business_account_id: nil,
-              api_version: nil, base_url: nil, timeout: nil, open_timeout: nil, app_secret: nil)
+    # Options: any of Configuration::CONNECTION_OPTIONS, for this call only.
+    def fetch(phone_number_id: nil, access_token: nil, business_account_id: nil, **options)
       token = Validate.secret(access_token, :access_token)
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
       waba = Validate.optional_graph_id(business_account_id, :business_account_id)
-      connection = config.connection_for(api_version:, base_url:, timeout:,
-                                         open_timeout:, app_secret:)
-      Native.fetch(connection, phone, token, waba)
+      Native.fetch(connection_for(options), phone, token, waba)
     end
-    # rubocop:enable Metrics/ParameterLists
   end
 end
+
+require_relative "wa_health/webhook_setup"

@@ -18,7 +18,6 @@ module WaHealth
   class ApiError < Error
     attr_reader :http_status, :code, :subcode, :error_type, :fbtrace_id, :user_title, :user_message, :retry_after
 
-    # rubocop:disable Metrics/ParameterLists -- these are the members of Meta's error envelope
     def initialize(message = nil, http_status: nil, code: nil, subcode: nil, error_type: nil, fbtrace_id: nil,
                    user_title: nil, user_message: nil, transient: false, retry_after: nil)
       super(message)
@@ -32,7 +31,6 @@ module WaHealth
       @transient = transient
       @retry_after = retry_after
     end
-    # rubocop:enable Metrics/ParameterLists
 
     def transient?
       @transient ? true : false

@@ -42,9 +42,8 @@ impl Connection {
         timeout: f64,
         open_timeout: f64,
     ) -> GraphResult<Connection> {
-        let invalid_url = || {
-            GraphError::InvalidArgument("base_url must be an absolute http(s) URL".to_string())
-        };
+        let invalid_url =
+            || GraphError::InvalidArgument("base_url must be an absolute http(s) URL".to_string());
         let base_url = Url::parse(base_url).map_err(|_| invalid_url())?;
         if !matches!(base_url.scheme(), "http" | "https")
             || base_url.host_str().is_none()
@@ -71,19 +70,38 @@ impl Connection {
         &self.api_version
     }
 
+    /// This connection, or a copy on `v{major}.0` when the configured version is older. Health
+    /// reads need v24.0+ fields (as Chatwoot pins them), whatever version the rest of the app uses.
+    pub fn with_version_floor(&self, major: u32) -> Connection {
+        let mut conn = self.clone();
+        if version_number(&self.api_version) < (major, 0) {
+            conn.api_version = format!("v{major}.0");
+        }
+        conn
+    }
+
     fn url(&self, node_id: &str, edge: Option<&str>) -> Url {
         let mut url = self.base_url.clone();
         {
             let mut segments = url
                 .path_segments_mut()
                 .expect("http(s) URLs always have path segments");
-            segments.pop_if_empty().push(&self.api_version).push(node_id);
+            segments
+                .pop_if_empty()
+                .push(&self.api_version)
+                .push(node_id);
             if let Some(edge) = edge {
                 segments.push(edge);
             }
         }
         url
     }
+}
+
+fn version_number(version: &str) -> (u32, u32) {
+    let mut parts = version.trim_start_matches('v').split('.');
+    let mut next = || parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (next(), next())
 }
 
 fn valid_api_version(version: &str) -> bool {
@@ -308,10 +326,9 @@ async fn read_answer(
         ))));
     }
     parse_success_body(&body).map_err(|e| match e {
-        SuccessBodyError::ErrorEnvelope => GraphError::Api(Box::new(api_error_from_response(
-            &body,
-            &error_context(),
-        ))),
+        SuccessBodyError::ErrorEnvelope => {
+            GraphError::Api(Box::new(api_error_from_response(&body, &error_context())))
+        }
         SuccessBodyError::Invalid(why) => GraphError::InvalidResponse(format!(
             "WhatsApp API returned HTTP {} with {why}",
             status.as_u16()
@@ -425,6 +442,16 @@ mod tests {
     }
 
     #[test]
+    fn health_reads_get_a_version_floor() {
+        let old = Connection::new("http://x", "v22.0", 1.0, 1.0).unwrap();
+        assert_eq!(old.with_version_floor(24).api_version(), "v24.0");
+        let new = Connection::new("http://x", "v25.1", 1.0, 1.0).unwrap();
+        assert_eq!(new.with_version_floor(24).api_version(), "v25.1");
+        let bare = Connection::new("http://x", "v24", 1.0, 1.0).unwrap();
+        assert_eq!(bare.with_version_floor(24).api_version(), "v24");
+    }
+
+    #[test]
     fn refuses_bad_connection_settings() {
         assert!(Connection::new("ftp://x", "v24.0", 1.0, 1.0).is_err());
         assert!(Connection::new("not a url", "v24.0", 1.0, 1.0).is_err());
@@ -441,7 +468,16 @@ mod tests {
     #[test]
     fn node_ids_are_digits_only() {
         assert!(validate_node_id("phone_number_id", "1234567890").is_ok());
-        for bad in ["", "12/34", "1?x=y", "..", "1 2", "1\n2", "١٢٣", &"9".repeat(33)] {
+        for bad in [
+            "",
+            "12/34",
+            "1?x=y",
+            "..",
+            "1 2",
+            "1\n2",
+            "١٢٣",
+            &"9".repeat(33),
+        ] {
             let err = validate_node_id("phone_number_id", bad).unwrap_err();
             assert!(err.to_string().contains("phone_number_id"), "{bad:?}");
         }

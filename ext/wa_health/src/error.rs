@@ -207,7 +207,11 @@ mod tests {
         assert_eq!(classify(Some(299), None), ApiErrorKind::Authorization);
         assert_eq!(classify(Some(300), None), ApiErrorKind::Generic);
         for code in [4, 17, 32, 613, 80007, 130429, 133016] {
-            assert_eq!(classify(Some(code), None), ApiErrorKind::RateLimit, "{code}");
+            assert_eq!(
+                classify(Some(code), None),
+                ApiErrorKind::RateLimit,
+                "{code}"
+            );
         }
         assert_eq!(
             classify(Some(100), Some(2388001)),
@@ -272,7 +276,9 @@ mod tests {
         let err = api_error_from_response(body, &context);
         assert_eq!(err.kind, ApiErrorKind::Generic);
         assert!(err.transient);
-        assert!(err.message.starts_with("WhatsApp API request failed: HTTP 502"));
+        assert!(err
+            .message
+            .starts_with("WhatsApp API request failed: HTTP 502"));
         assert!(err.message.contains("text/html"));
         assert!(!err.message.contains("Bad gateway"));
     }

@@ -17,6 +17,8 @@ pub const PHONE_FIELDS: &str = "id,display_phone_number,verified_name,name_statu
 quality_rating,whatsapp_business_manager_messaging_limit,code_verification_status,account_mode,\
 throughput,last_onboarded_time,platform_type,status,is_on_biz_app,webhook_configuration,health_status";
 
+pub const HEALTH_MINIMUM_MAJOR_VERSION: u32 = 24;
+
 pub const WABA_FIELDS: &str = "id,name,owner_business_info";
 
 pub type HealthRecord = Vec<(&'static str, Value)>;
@@ -66,7 +68,10 @@ pub fn build_record(
     let business_id = business_account_id.map_or(Value::Null, |id| Value::String(id.into()));
 
     let mut record: HealthRecord = vec![
-        ("display_phone_number", text(phone.get("display_phone_number"))),
+        (
+            "display_phone_number",
+            text(phone.get("display_phone_number")),
+        ),
         ("verified_name", text(phone.get("verified_name"))),
         ("name_status", text(phone.get("name_status"))),
         ("quality_rating", text(phone.get("quality_rating"))),
@@ -77,7 +82,10 @@ pub fn build_record(
             text(phone.get("code_verification_status")),
         ),
         ("throughput", throughput),
-        ("last_onboarded_time", text(phone.get("last_onboarded_time"))),
+        (
+            "last_onboarded_time",
+            text(phone.get("last_onboarded_time")),
+        ),
         ("platform_type", text(phone.get("platform_type"))),
         ("business_id", business_id.clone()),
         ("id", text(phone.get("id"))),
@@ -121,6 +129,7 @@ pub async fn fetch_health(
     if let Some(waba) = business_account_id {
         validate_node_id("business_account_id", waba)?;
     }
+    let conn = &conn.with_version_floor(HEALTH_MINIMUM_MAJOR_VERSION);
     let phone = send(
         engine,
         conn,

@@ -49,7 +49,15 @@ pub async fn register(
         validate_region(region)?;
     }
     let body = register_body(pin, region);
-    post_edge(engine, conn, secrets, phone_number_id, "register", Some(body)).await
+    post_edge(
+        engine,
+        conn,
+        secrets,
+        phone_number_id,
+        "register",
+        Some(body),
+    )
+    .await
 }
 
 pub async fn deregister(
@@ -139,7 +147,9 @@ mod tests {
 
     #[test]
     fn callback_urls_are_https_or_loopback_http() {
-        assert!(validate_callback_url("https://chat.example.com/webhooks/whatsapp/+15550100").is_ok());
+        assert!(
+            validate_callback_url("https://chat.example.com/webhooks/whatsapp/+15550100").is_ok()
+        );
         assert!(validate_callback_url("http://127.0.0.1:3000/webhooks/whatsapp/1").is_ok());
         assert!(validate_callback_url("http://localhost/x").is_ok());
         assert!(validate_callback_url("http://[::1]/x").is_ok());

@@ -14,6 +14,8 @@ const MIN_FOREIGN_TOKEN_LEN: usize = 16;
 pub struct Secrets {
     access_token: String,
     app_secret: Option<String>,
+    /// Other values that must never be echoed (a registration PIN).
+    extra: Vec<String>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -27,7 +29,15 @@ impl Secrets {
         Secrets {
             access_token: access_token.to_string(),
             app_secret: app_secret.filter(|s| !s.is_empty()).map(str::to_string),
+            extra: Vec::new(),
         }
+    }
+
+    pub fn also_redacting(mut self, value: &str) -> Self {
+        if !value.is_empty() {
+            self.extra.push(value.to_string());
+        }
+        self
     }
 
     pub fn access_token(&self) -> &str {
@@ -42,7 +52,10 @@ impl Secrets {
 
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_string();
-        for secret in std::iter::once(&self.access_token).chain(self.app_secret.iter()) {
+        let all = std::iter::once(&self.access_token)
+            .chain(self.app_secret.iter())
+            .chain(self.extra.iter());
+        for secret in all {
             if secret.len() >= 4 {
                 out = out.replace(secret.as_str(), REDACTED);
             }
@@ -105,10 +118,13 @@ mod tests {
         let s = Secrets::new("my-access-token", Some("my-app-secret"));
         let text = "a my-access-token b my-app-secret c EAAGm0PX4ZCpsBAabcdefgh d EAAshort";
         let red = s.redact(text);
-        assert_eq!(
-            red,
-            "a [REDACTED] b [REDACTED] c [REDACTED] d EAAshort"
-        );
+        assert_eq!(red, "a [REDACTED] b [REDACTED] c [REDACTED] d EAAshort");
+    }
+
+    #[test]
+    fn redacts_extra_values_such_as_a_pin() {
+        let s = Secrets::new("tok-123", None).also_redacting("654321");
+        assert_eq!(s.redact("PIN 654321 mismatch"), "PIN [REDACTED] mismatch");
     }
 
     #[test]

@@ -13,7 +13,10 @@ pub fn retry_after_seconds(business_use_case_usage: &str) -> Option<u64> {
         .filter_map(Value::as_array)
         .flatten()
         .filter_map(|entry| entry.get("estimated_time_to_regain_access"))
-        .filter_map(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f.max(0.0).ceil() as u64)))
+        .filter_map(|v| {
+            v.as_u64()
+                .or_else(|| v.as_f64().map(|f| f.max(0.0).ceil() as u64))
+        })
         .max()?;
     (minutes > 0).then(|| minutes.saturating_mul(60))
 }
@@ -30,7 +33,10 @@ mod tests {
 
     #[test]
     fn zero_missing_or_garbage_says_nothing() {
-        assert_eq!(retry_after_seconds(r#"{"1":[{"estimated_time_to_regain_access":0}]}"#), None);
+        assert_eq!(
+            retry_after_seconds(r#"{"1":[{"estimated_time_to_regain_access":0}]}"#),
+            None
+        );
         assert_eq!(retry_after_seconds(r#"{"1":[{"call_count":5}]}"#), None);
         assert_eq!(retry_after_seconds("not json"), None);
         assert_eq!(retry_after_seconds("[]"), None);

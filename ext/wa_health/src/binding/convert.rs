@@ -40,7 +40,8 @@ fn number_to_ruby(ruby: &Ruby, n: &Number) -> Value {
     } else if let Some(u) = n.as_u64() {
         ruby.integer_from_u64(u).as_value()
     } else {
-        ruby.float_from_f64(n.as_f64().unwrap_or(f64::NAN)).as_value()
+        ruby.float_from_f64(n.as_f64().unwrap_or(f64::NAN))
+            .as_value()
     }
 }
 
@@ -76,7 +77,10 @@ fn ruby_to_json_at(ruby: &Ruby, value: Value, depth: usize) -> Result<Json, Erro
     if let Some(hash) = RHash::from_value(value) {
         let mut map = Map::new();
         hash.foreach(|key: Value, item: Value| {
-            map.insert(key_to_string(ruby, key)?, ruby_to_json_at(ruby, item, depth + 1)?);
+            map.insert(
+                key_to_string(ruby, key)?,
+                ruby_to_json_at(ruby, item, depth + 1)?,
+            );
             Ok(magnus::r_hash::ForEach::Continue)
         })?;
         return Ok(Json::Object(map));

@@ -36,7 +36,10 @@ fn api_error(ruby: &Ruby, details: &ApiError) -> Error {
         attributes.aset(ruby.to_symbol("error_type"), details.error_type.as_deref())?;
         attributes.aset(ruby.to_symbol("fbtrace_id"), details.fbtrace_id.as_deref())?;
         attributes.aset(ruby.to_symbol("user_title"), details.user_title.as_deref())?;
-        attributes.aset(ruby.to_symbol("user_message"), details.user_message.as_deref())?;
+        attributes.aset(
+            ruby.to_symbol("user_message"),
+            details.user_message.as_deref(),
+        )?;
         attributes.aset(ruby.to_symbol("transient"), details.transient)?;
         attributes.aset(ruby.to_symbol("retry_after"), details.retry_after)?;
         Ok(instantiate(
@@ -54,9 +57,7 @@ pub fn to_ruby_error(ruby: &Ruby, error: GraphError) -> Error {
         GraphError::Timeout(message) => raise(ruby, "TimeoutError", &message),
         GraphError::Connection(message) => raise(ruby, "ConnectionError", &message),
         GraphError::InvalidResponse(message) => raise(ruby, "InvalidResponseError", &message),
-        GraphError::InvalidArgument(message) => {
-            Error::new(ruby.exception_arg_error(), message)
-        }
+        GraphError::InvalidArgument(message) => Error::new(ruby.exception_arg_error(), message),
         GraphError::Cancelled => raise(ruby, "Error", "WhatsApp API request interrupted"),
         GraphError::Internal(message) => raise(ruby, "Error", &message),
     }

@@ -3,5 +3,7 @@
 
 pub mod convert;
 pub mod errors;
+pub mod fake;
 pub mod graph;
 pub mod nogvl;
+pub mod rules;

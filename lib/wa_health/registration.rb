@@ -1,0 +1,130 @@
+# frozen_string_literal: true
+
+module WaHealth
+  # Whether a number needs POST /register, and why. Built by WaHealth.registration_decision.
+  class Decision
+    REASONS = %i[not_verified pending_provisioning provisioned].freeze
+
+    attr_reader :reason, :message
+
+    def initialize(register:, reason:, display_name_pending:, message:)
+      @register = register ? true : false
+      @reason = reason.to_sym
+      @display_name_pending = display_name_pending ? true : false
+      @message = message
+      freeze
+    end
+
+    def register?
+      @register
+    end
+
+    # name_status or new_name_status is PENDING_REVIEW: registering now may fail with 2388001.
+    def display_name_pending?
+      @display_name_pending
+    end
+
+    def to_h
+      { register: register?, reason: reason, display_name_pending: display_name_pending?, message: message }
+    end
+
+    def ==(other)
+      other.is_a?(Decision) && other.to_h == to_h
+    end
+    alias eql? ==
+
+    def hash
+      to_h.hash
+    end
+  end
+
+  # Raised by WebhookSetup#perform when the webhook subscription fails; the channel then needs
+  # reauthorization, as in Chatwoot. The cause is the underlying WaHealth::Error.
+  class WebhookSetupError < Error; end
+
+  # The registration half of the public API (see README "Registration").
+  module Registration
+    PIN = /\A\d{6}\z/
+
+    def should_register?(health)
+      registration_decision(health).register?
+    end
+
+    # health: the Hash from WaHealth.fetch, or any Hash with Symbol or String keys at any level.
+    def registration_decision(health)
+      raise ArgumentError, "health must be a Hash" unless health.is_a?(Hash)
+
+      register, reason, pending, message = Native.registration_decision(health)
+      Decision.new(register: register, reason: reason, display_name_pending: pending, message: message)
+    end
+
+    # -- Meta's register parameters plus the connection options
+    def register(phone_number_id: nil, access_token: nil, pin: nil, data_localization_region: nil, **options)
+      token = Validate.secret(access_token, :access_token)
+      phone = Validate.graph_id(phone_number_id, :phone_number_id)
+      pin = validate_pin(pin)
+      region = Validate.optional_text(data_localization_region, :data_localization_region)
+      Native.register(connection_for(options), phone, token, pin, region)
+    end
+
+    def deregister(phone_number_id: nil, access_token: nil, **options)
+      token = Validate.secret(access_token, :access_token)
+      phone = Validate.graph_id(phone_number_id, :phone_number_id)
+      Native.deregister(connection_for(options), phone, token)
+    end
+
+    def subscribe_webhook(business_account_id: nil, access_token: nil, callback_url: nil, verify_token: nil, **options)
+      token = Validate.secret(access_token, :access_token)
+      waba = Validate.graph_id(business_account_id, :business_account_id)
+      url = Validate.text(callback_url, :callback_url)
+      verify = Validate.secret(verify_token, :verify_token)
+      Native.subscribe_webhook(connection_for(options), waba, token, url, verify)
+    end
+
+    # The earliest Time a new automatic register call for this number is allowed, or nil when none
+    # should be made (provisioned, a PIN mismatch, a locked account, an authorization error, or a
+    # display name still in review: call again when fresh health arrives). Never allows more than 8
+    # attempts in any rolling 72 hours. attempts: Times of earlier register calls for this number.
+    def next_registration_at(attempts:, now: Time.now, last_error: nil, health: nil)
+      validate_schedule_inputs(attempts, now, health)
+      at = Native.next_registration_at(attempts.map(&:to_i), now.to_i, *error_facts(last_error), health)
+      at && (now + (at - now.to_r))
+    end
+
+    private
+
+    def validate_schedule_inputs(attempts, now, health)
+      raise ArgumentError, "attempts must be an Array of Times" unless attempts.is_a?(Array) && attempts.all?(Time)
+      raise ArgumentError, "now must be a Time" unless now.is_a?(Time)
+      raise ArgumentError, "health must be a Hash or nil" unless health.nil? || health.is_a?(Hash)
+    end
+
+    def validate_pin(pin)
+      text = pin.is_a?(Integer) ? pin.to_s : pin
+      raise ArgumentError, "pin must be exactly 6 digits" unless text.is_a?(String) && PIN.match?(text)
+
+      text
+    end
+
+    # [kind, code, subcode] for the native classifier; kind is "none", "authorization" or "api".
+    def error_facts(error)
+      case error
+      when nil then ["none", nil, nil]
+      when AuthorizationError then ["authorization", error.code, error.subcode]
+      when ApiError then ["api", error.code, error.subcode]
+      when Exception then ["other", nil, nil]
+      else raise ArgumentError, "last_error must be an exception or nil"
+      end
+    end
+
+    def connection_for(options)
+      unknown = options.keys - Configuration::CONNECTION_OPTIONS
+      if unknown.any?
+        raise ArgumentError,
+              "unknown keyword#{'s' if unknown.size > 1}: #{unknown.map(&:inspect).join(', ')}"
+      end
+
+      config.connection_for(options)
+    end
+  end
+end

@@ -1,0 +1,215 @@
+# frozen_string_literal: true
+
+require "json"
+require "uri"
+
+module WaHealth
+  module Testing
+    # A fake of Meta's Graph API for the WhatsApp endpoints wa_health uses: a real HTTP server on
+    # 127.0.0.1, written in Rust and running on its own threads (outside the GVL), so specs, the demo
+    # and the benchmarks exercise the native client end to end without touching the internet.
+    #
+    #   WaHealth::Testing::FakeGraph.start do |fake|
+    #     fake.add_phone_number("1001")
+    #     WaHealth.fetch(phone_number_id: "1001", access_token: fake.access_token, base_url: fake.url)
+    #   end
+    class FakeGraph
+      DEFAULT_ACCESS_TOKEN = "test-token"
+
+      HEALTH_AVAILABLE = {
+        "can_send_message" => "AVAILABLE",
+        "entities" => %w[PHONE_NUMBER WABA BUSINESS APP].map do |type|
+          { "entity_type" => type, "id" => "0", "can_send_message" => "AVAILABLE" }
+        end
+      }.freeze
+
+      # Phone numbers in the states the gem must tell apart. Any field can be overridden per number.
+      PHONE_PRESETS = {
+        healthy: {
+          "display_phone_number" => "+1 555-010-0001", "verified_name" => "Acme Support",
+          "name_status" => "APPROVED", "quality_rating" => "GREEN",
+          "whatsapp_business_manager_messaging_limit" => "TIER_2K", "account_mode" => "LIVE",
+          "code_verification_status" => "VERIFIED", "throughput" => { "level" => "STANDARD" },
+          "last_onboarded_time" => "2024-01-01T00:00:00+0000", "platform_type" => "CLOUD_API",
+          "status" => "CONNECTED", "is_on_biz_app" => false,
+          "webhook_configuration" => { "application" => "https://chat.example.com/webhooks/whatsapp" },
+          "health_status" => HEALTH_AVAILABLE
+        },
+        platform_not_applicable: { "platform_type" => "NOT_APPLICABLE", "status" => "PENDING" },
+        throughput_not_applicable: { "throughput" => { "level" => "NOT_APPLICABLE" }, "status" => "PENDING" },
+        not_verified: {
+          "code_verification_status" => "NOT_VERIFIED", "platform_type" => "NOT_APPLICABLE",
+          "throughput" => { "level" => "NOT_APPLICABLE" }, "status" => "PENDING"
+        },
+        display_name_pending: {
+          "name_status" => "PENDING_REVIEW", "platform_type" => "NOT_APPLICABLE",
+          "throughput" => { "level" => "NOT_APPLICABLE" }, "status" => "PENDING"
+        }
+      }.freeze
+
+      # One request as the fake received it.
+      Request = Struct.new(:http_method, :path, :query, :headers, :body, keyword_init: true) do
+        def params
+          URI.decode_www_form(query.to_s).to_h
+        end
+
+        def json
+          JSON.parse(body)
+        end
+      end
+
+      attr_reader :access_token, :host
+
+      def self.start(**options)
+        fake = new(**options).start
+        return fake unless block_given?
+
+        begin
+          yield fake
+        ensure
+          fake.stop
+        end
+      end
+
+      def initialize(access_token: DEFAULT_ACCESS_TOKEN, app_secret: nil, latency: 0, host: "127.0.0.1", port: 0,
+                     max_recorded_requests: 10_000)
+        @native = Native::FakeServer.new
+        @access_token = access_token
+        @host = host
+        @requested_port = port
+        configure(access_token: access_token, app_secret: app_secret, max_recorded_requests: max_recorded_requests)
+        self.latency = latency
+      end
+
+      def start
+        @port = @native.start(@host, @requested_port)
+        self
+      end
+
+      def stop
+        @native.stop
+        self
+      end
+
+      def running?
+        @native.running?
+      end
+
+      def port
+        @port or raise Error, "FakeGraph is not started"
+      end
+
+      def url
+        "http://#{host}:#{port}"
+      end
+
+      # Seconds every answer waits before it is sent (a sleep on the server's runtime, no thread held).
+      def latency=(seconds)
+        configure(latency_ms: (seconds.to_f * 1000).round)
+      end
+
+      def app_secret=(secret)
+        configure(app_secret: secret)
+      end
+
+      def add_phone_number(id, preset = :healthy, token: nil, pin: nil, display_name_ready: nil, **fields)
+        base = PHONE_PRESETS.fetch(:healthy).merge(PHONE_PRESETS.fetch(preset))
+        ready = display_name_ready.nil? ? preset != :display_name_pending : display_name_ready
+        node = { "kind" => "phone", "fields" => base.merge(stringify(fields)).merge("id" => id.to_s),
+                 "display_name_ready" => ready }
+        node["access_token"] = token if token
+        node["pin"] = pin if pin
+        @native.upsert_node(id.to_s, JSON.generate(node))
+        id.to_s
+      end
+
+      def add_business_account(id, token: nil, **fields)
+        defaults = { "name" => "Acme WABA", "owner_business_info" => { "id" => "9001", "name" => "Acme Inc" } }
+        node = { "kind" => "waba", "fields" => defaults.merge(stringify(fields)).merge("id" => id.to_s) }
+        node["access_token"] = token if token
+        @native.upsert_node(id.to_s, JSON.generate(node))
+        id.to_s
+      end
+
+      # The node as the fake holds it now (fields change on register/deregister), or nil.
+      def node(id)
+        json = @native.node(id.to_s)
+        json && JSON.parse(json)
+      end
+
+      def phone_number(id)
+        node(id)&.fetch("fields")
+      end
+
+      # Queue Meta's error envelope as the answer to the next matching request.
+      # node: only requests for this node id; endpoint: :get, :register, :deregister or :subscribed_apps.
+      def queue_error(code:, subcode: nil, status: 400, message: "Queued error", type: "OAuthException",
+                      user_title: nil, user_message: nil, transient: nil, **match)
+        error = { "message" => message, "type" => type, "code" => code, "fbtrace_id" => "FakeTrace" }
+        error["error_subcode"] = subcode if subcode
+        error["error_user_title"] = user_title if user_title
+        error["error_user_msg"] = user_message if user_message
+        error["is_transient"] = transient unless transient.nil?
+        queue_response(status: status, body: { "error" => error }, **match)
+      end
+
+      # Queue any answer: body is a Hash (sent as JSON) or a String (sent as is, e.g. HTML).
+      def queue_response(status:, body:, content_type: nil, headers: {}, node: nil, endpoint: nil, times: 1, delay: nil)
+        entry = { "status" => status, "body" => body, "headers" => stringify(headers), "times" => times }
+        entry["content_type"] = content_type if content_type
+        entry["node"] = node.to_s if node
+        entry["endpoint"] = endpoint.to_s if endpoint
+        entry["delay_ms"] = (delay.to_f * 1000).round if delay
+        @native.enqueue(JSON.generate(entry))
+        self
+      end
+
+      def clear_queue
+        @native.clear_queue
+        self
+      end
+
+      def requests
+        JSON.parse(@native.requests).map do |request|
+          Request.new(http_method: request["method"], path: request["path"], query: request["query"],
+                      headers: request["headers"], body: request["body"])
+        end
+      end
+
+      def clear_requests
+        @native.clear_requests
+        self
+      end
+
+      # {"request_count" =>, "in_flight" =>, "max_in_flight" =>}
+      def stats
+        JSON.parse(@native.stats)
+      end
+
+      def reset_stats
+        @native.reset_stats
+        self
+      end
+
+      # Forgets nodes, queued answers, recorded requests and stats; keeps the server and its settings.
+      def reset
+        @native.reset
+        self
+      end
+
+      def inspect
+        "#<#{self.class.name} #{running? ? url : 'stopped'}>"
+      end
+
+      private
+
+      def configure(**settings)
+        @native.configure(JSON.generate(settings))
+      end
+
+      def stringify(hash)
+        JSON.parse(JSON.generate(hash))
+      end
+    end
+  end
+end

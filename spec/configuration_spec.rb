@@ -1,0 +1,52 @@
+# frozen_string_literal: true
+
+RSpec.describe WaHealth::Configuration do
+  include FakeGraphContext
+
+  around do |example|
+    saved = ENV.to_h.slice("WA_HEALTH_API_VERSION", "WA_HEALTH_GRAPH_URL")
+    example.run
+  ensure
+    %w[WA_HEALTH_API_VERSION WA_HEALTH_GRAPH_URL].each { |k| ENV[k] = saved[k] }
+  end
+
+  it "defaults to Graph v24.0 on graph.facebook.com with 10 s / 5 s timeouts and no app secret" do
+    ENV.delete("WA_HEALTH_API_VERSION")
+    ENV.delete("WA_HEALTH_GRAPH_URL")
+    config = described_class.new
+    expect(config).to have_attributes(api_version: "v24.0", base_url: "https://graph.facebook.com",
+                                      timeout: 10.0, open_timeout: 5.0, app_secret: nil)
+  end
+
+  it "takes the default version and URL from the environment" do
+    ENV["WA_HEALTH_API_VERSION"] = "v25.0"
+    ENV["WA_HEALTH_GRAPH_URL"] = fake.url
+    WaHealth.reset_config!
+    fake.add_phone_number("1001")
+    WaHealth.fetch(phone_number_id: "1001", access_token: token)
+    expect(fake.requests.last.path).to eq("/v25.0/1001")
+  end
+
+  it "applies configure to every later call, and per-call options override it for that call only" do
+    other = WaHealth::Testing::FakeGraph.new.start
+    [fake, other].each { |f| f.add_phone_number("1001") }
+    WaHealth.configure { |c| c.base_url = fake.url }
+    WaHealth.fetch(phone_number_id: "1001", access_token: token, base_url: other.url)
+    WaHealth.fetch(phone_number_id: "1001", access_token: token)
+    expect([fake.requests.size, other.requests.size]).to eq([1, 1])
+  ensure
+    other&.stop
+  end
+
+  it "never shows the app secret in inspect" do
+    WaHealth.configure { |c| c.app_secret = "super-secret-value" }
+    expect(WaHealth.config.inspect).not_to include("super-secret-value")
+    expect(WaHealth.config.inspect).to include("app_secret=[REDACTED]")
+    expect(WaHealth.config.connection.inspect).not_to include("super-secret-value")
+  end
+
+  it "rejects invalid settings when they are used" do
+    WaHealth.configure { |c| c.timeout = -1 }
+    expect { WaHealth.config.connection }.to raise_error(ArgumentError, /timeout/)
+  end
+end

@@ -1,0 +1,25 @@
+# frozen_string_literal: true
+
+require "wa_health"
+require "wa_health/testing"
+
+# Every example that talks to Meta talks to this: a real HTTP server on 127.0.0.1.
+module FakeGraphContext
+  def self.included(base)
+    base.let(:fake) { WaHealth::Testing::FakeGraph.new.start }
+    base.let(:token) { fake.access_token }
+    base.after { fake.stop }
+  end
+
+  def connection_options
+    { base_url: fake.url }
+  end
+end
+
+RSpec.configure do |config|
+  config.disable_monkey_patching!
+  config.order = :random
+  Kernel.srand config.seed
+  config.expect_with(:rspec) { |c| c.syntax = :expect }
+  config.before { WaHealth.reset_config! }
+end
