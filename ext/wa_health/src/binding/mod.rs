@@ -7,3 +7,6 @@ pub mod fake;
 pub mod graph;
 pub mod nogvl;
 pub mod rules;
+
+#[cfg(test)]
+mod tests;
