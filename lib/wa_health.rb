@@ -47,3 +47,4 @@ module WaHealth
 end
 
 require_relative "wa_health/webhook_setup"
+require_relative "wa_health/report"
