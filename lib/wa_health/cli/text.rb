@@ -1,0 +1,161 @@
+# frozen_string_literal: true
+
+module WaHealth
+  class CLI
+    # Plain-text rendering: aligned tables, badges coloured by tone on a terminal.
+    class Text
+      COLORS = { success: "32", warning: "33", danger: "31" }.freeze
+      NONE = "-"
+
+      def initialize(color:)
+        @color = color
+      end
+
+      def paint(text, tone)
+        code = COLORS[tone]
+        @color && code ? "\e[1;#{code}m#{text}\e[0m" : text
+      end
+
+      # rows: Arrays of cells; a cell is a String or [String, tone]. Widths come from the plain
+      # text, so colour codes never break the alignment.
+      def table(headers, rows, indent: "")
+        cells = [*(headers ? [headers] : []), *rows].map { |row| row.map { |cell| plain_cell(cell) } }
+        widths = column_widths(cells)
+        cells.map do |row|
+          line = row.each_with_index.map { |(text, tone), i| paint(text, tone) + (" " * (widths[i] - text.length)) }
+          indent + line.join("  ").rstrip
+        end.join("\n")
+      end
+
+      # `wa_health check`'s text: the cards, Meta's verdict, the decision, the link and the advice.
+      def report(report)
+        rows = [*report.badges, report.can_send_message_badge].map { |badge| [badge[:label], badge_cell(badge)] }
+        rows << ["Status", Report.lookup(report.health, :status) || NONE]
+        rows << ["Registration", decision_text(report.decision)]
+        rows << ["WhatsApp Manager", report.manager_url]
+        [title(report), table(nil, rows, indent: "  "), result_line(report)].join("\n")
+      end
+
+      def badge_cell(badge)
+        [badge[:value].nil? ? NONE : badge[:value].to_s, badge[:tone]]
+      end
+
+      def decision_text(decision)
+        "#{decision.register? ? 'register' : 'not needed'} (#{decision.reason}): #{decision.message}"
+      end
+
+      private
+
+      def column_widths(cells)
+        cells.transpose.map { |column| column.map { |text, _| text.length }.max }
+      end
+
+      # [text, tone] from a String or a [String, tone] pair.
+      def plain_cell(cell)
+        text, tone = cell.is_a?(Array) ? cell : [cell, nil]
+        [text.to_s, tone]
+      end
+
+      def title(report)
+        health = report.health
+        name = [Report.lookup(health, :verified_name), Report.lookup(health, :display_phone_number)].compact
+        "#{name.empty? ? 'Phone number' : name.join('  ')}  (phone number id #{Report.lookup(health, :id) || '?'})"
+      end
+
+      def result_line(report)
+        return "Result: #{paint('healthy', :success)}. #{Advice.for_report(report)}" unless report.needs_attention?
+
+        "Result: #{paint('needs attention', :warning)}: #{report.attention_reasons.join('; ')}.\n" \
+          "What to do: #{Advice.for_report(report)}"
+      end
+    end
+
+    # What happened and what an operator should do, in one sentence each.
+    module Advice
+      module_function
+
+      def error_line(error)
+        user = [error.respond_to?(:user_title) && error.user_title,
+                error.respond_to?(:user_message) && error.user_message].select { |text| text.is_a?(String) }
+        message = error.message.delete_prefix("WhatsApp API request failed: ")
+        "#{error.class.name.sub('WaHealth::', '')}: #{message}#{" (#{user.join(': ')})" if user.any?}"
+      end
+
+      def for_error(error, now: Time.now)
+        case error
+        when AuthorizationError
+          "The token is expired or lacks a permission: reauthorize the inbox (run the embedded signup again); " \
+          "retrying with this token cannot help."
+        when RateLimitError then rate_limit_advice(error, now)
+        when DisplayNamePendingError then "Wait until Meta approves the display name, then register again."
+        when ApiError then api_error_advice(error)
+        when TimeoutError, ConnectionError then "The Graph API could not be reached: check the network, then retry."
+        when InvalidResponseError then "The Graph API answered something unexpected: retry later."
+        else "Check the arguments (see --help)."
+        end
+      end
+
+      def for_report(report)
+        steps = report.health_problems.map { |problem| problem_text(problem) }
+        steps << registration_advice(report.decision) if report.decision.register? || report.registration_incomplete?
+        steps << risk_advice(report) if report.risky?
+        steps << "Submit a new display name in WhatsApp Manager." if report.attention_reasons.any?(/display name/)
+        steps.empty? ? "Nothing to do." : steps.join(" ")
+      end
+
+      def risk_advice(report)
+        quality, status = %i[quality_rating status].map { |key| Report.lookup(report.health, key) || "unknown" }
+        "Open WhatsApp Manager (#{report.manager_url}) to see why quality is #{quality} and status is " \
+          "#{status}, before Meta limits the number further."
+      end
+
+      def problem_text(problem)
+        text = "Meta: #{problem[:entity_type]} #{problem[:id]} is #{problem[:can_send_message]}"
+        text += ": #{problem[:error_code]}" if problem[:error_code]
+        text += " #{problem[:description]}" if problem[:description]
+        text += " Possible solution: #{problem[:possible_solution]}" if problem[:possible_solution]
+        text.end_with?(".") ? text : "#{text}."
+      end
+
+      def registration_advice(decision)
+        if decision.display_name_pending?
+          "Wait until Meta approves the display name, then complete the registration (Chatwoot's " \
+            "Complete Registration button runs webhook setup, which registers)."
+        else
+          "Complete the registration: Chatwoot's Complete Registration button runs webhook setup " \
+            "(WaHealth::WebhookSetup), which registers the number."
+        end
+      end
+
+      def rate_limit_advice(error, now)
+        return "Rate limited: back off before calling Meta again (Meta did not say how long)." unless error.retry_after
+
+        "Rate limited: do not call Meta for this business again for #{error.retry_after}s " \
+          "(until #{clock(now + error.retry_after)})."
+      end
+
+      def api_error_advice(error)
+        if error.transient?
+          "A temporary failure at Meta or a proxy: retry later with backoff; nothing is known to be wrong " \
+            "with the number."
+        else
+          "Meta refused the request: look up code #{error.code || '?'} in Meta's error reference."
+        end
+      end
+
+      def clock(time)
+        time.utc.strftime("%Y-%m-%d %H:%M:%S UTC")
+      end
+
+      def error_json(error)
+        data = { "class" => error.class.name, "message" => error.message }
+        return data unless error.is_a?(ApiError)
+
+        data.merge("http_status" => error.http_status, "code" => error.code, "subcode" => error.subcode,
+                   "transient" => error.transient?, "authorization_error" => error.authorization_error?,
+                   "retry_after" => error.retry_after, "user_title" => error.user_title,
+                   "user_message" => error.user_message, "fbtrace_id" => error.fbtrace_id)
+      end
+    end
+  end
+end
