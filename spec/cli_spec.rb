@@ -1,0 +1,402 @@
+# frozen_string_literal: true
+
+require "fileutils"
+require "json"
+require "open3"
+require "pty"
+require "rbconfig"
+require "time"
+require "tmpdir"
+
+# bin/wa_health and exe/wa_health, run as the user runs them: a separate Ruby process.
+RSpec.describe "wa_health command" do
+  root = File.expand_path("..", __dir__)
+  # Looks like a real Meta token, so a leak would be obvious.
+  token = "EAAGm0PX4ZCpsBAdemoSECRETtoken0123456789"
+
+  # Anything that would reach for the internet goes to a closed loopback port instead.
+  base_env = { "WA_HEALTH_ACCESS_TOKEN" => nil, "WA_HEALTH_GRAPH_URL" => "http://127.0.0.1:9",
+               "WA_HEALTH_API_VERSION" => nil, "NO_COLOR" => nil }
+
+  define_method(:wa_health) do |*args, env: {}, stdin: "", command: "bin/wa_health"|
+    out, err, status = Open3.capture3(base_env.merge(env), RbConfig.ruby, "-I", File.join(root, "lib"),
+                                      File.join(root, command), *args, stdin_data: stdin, chdir: root)
+    [out, err, status.exitstatus]
+  end
+
+  # Runs the command on a pseudo-terminal (so stdin and stdout are TTYs); returns what it printed.
+  define_method(:on_terminal) do |*args|
+    output = +""
+    status = nil
+    PTY.spawn(base_env, RbConfig.ruby, "-I", File.join(root, "lib"), File.join(root, "bin/wa_health"), *args,
+              chdir: root) do |reader, _writer, pid|
+      begin
+        reader.each_line { |line| output << line }
+      rescue Errno::EIO
+        nil # the child closed the terminal
+      end
+      status = Process.wait2(pid).last
+    end
+    [output.gsub("\r\n", "\n"), status.exitstatus]
+  end
+
+  def expect_one_line_usage_error(result, pattern)
+    out, err, status = result
+    expect(status).to eq(2)
+    expect(out).to eq("")
+    expect(err.lines.size).to eq(1)
+    expect(err).to match(pattern)
+  end
+
+  describe "the top level" do
+    it "prints its help with --help and exits 0" do
+      out, err, status = wa_health("--help")
+      expect(status).to eq(0)
+      expect(err).to eq("")
+      expect(out).to include("Usage: wa_health COMMAND", "demo", "check", "decide")
+    end
+
+    it "prints the version" do
+      expect(wa_health("--version")).to eq(["wa_health #{WaHealth::VERSION}\n", "", 0])
+    end
+
+    it "gives a one-line error and exit 2 for a missing or unknown command" do
+      expect_one_line_usage_error(wa_health, /\Awa_health: missing command/)
+      expect_one_line_usage_error(wa_health("dmeo"), /\Awa_health: unknown command dmeo; see `wa_health --help`/)
+    end
+
+    it "does not repeat an unknown command that could be a pasted token" do
+      out, err, = wa_health(token)
+      expect(out + err).not_to include(token)
+      expect(err).to include("unknown command (not shown)")
+    end
+  end
+
+  describe "demo" do
+    it "walks the nine numbers in a few seconds, as a plain-text table with one line per number" do
+      started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      out, err, status = wa_health("demo")
+      expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be < 10
+      expect(status).to eq(0)
+      expect(err).to eq("")
+      expect(out).not_to include("\e[")
+      table = out.lines.grep(/\A\d\s/)
+      expect(table.size).to eq(9)
+      expect(table.map { |row| row.split(/\s{2,}/)[1] }).to eq(
+        ["Provisioned and healthy", "Verified, platform_type N/A", "Verified, throughput N/A", "Not verified",
+         "Display name in review", "Token expired (190)", "Rate limited (80007)", "Meta answers 503 (HTML)",
+         "health_status BLOCKED"]
+      )
+      expect(out.lines.grep(/\A ?\d\. /).size).to eq(9)
+    end
+
+    it "tells what happened and what to do for each number" do
+      lines = wa_health("demo").first.lines.grep(/\A ?\d\. /)
+      expect(lines[0]).to match(/Provisioned and healthy: provisioned, CONNECTED.*nothing to register.* → Nothing/)
+      expect(lines[1]).to match(/platform_type NOT_APPLICABLE.*registered it \(now CONNECTED\)/)
+      expect(lines[2]).to match(/throughput level NOT_APPLICABLE.*registered it \(now CONNECTED\)/)
+      expect(lines[3]).to include("Not verified", "registered it")
+      expect(lines[4]).to include("register answered 100/2388001 \"Cannot Create Certificate\"",
+                                  "Wait for Meta to approve the display name: next_registration_at answers")
+      expect(lines[5]).to include("AuthorizationError: HTTP 401, code 190, subcode 463: Error validating access token",
+                                  "webhook setup failed", "reauthorize the inbox")
+      expect(lines[6]).to match(/RateLimitError: HTTP 400, code 80007.*for 300s \(until \d{4}-\d\d-\d\d [\d:]{8} UTC\)/)
+      expect(lines[7]).to include("ApiError: HTTP 503: unexpected text/html body", "retry later with backoff")
+      expect(lines[8]).to include("can_send_message BLOCKED",
+                                  "BUSINESS 9001 is BLOCKED: 141010 The Business has not passed business verification.",
+                                  "Possible solution: Visit business settings")
+    end
+
+    it "prints the same walk as JSON with --json" do
+      out, err, status = wa_health("demo", "--json")
+      expect([err, status]).to eq(["", 0])
+      numbers = JSON.parse(out).fetch("numbers")
+      expect(numbers.map { |number| number["scenario"] }).to eq(
+        %w[healthy platform_not_applicable throughput_not_applicable not_verified display_name_pending
+           token_expired rate_limited meta_503 blocked]
+      )
+      expect(numbers.map { |number| number["result"] }).to eq(
+        %w[healthy needs_attention needs_attention needs_attention needs_attention error error error needs_attention]
+      )
+      expect(numbers.map { |number| number.dig("webhook_setup", "registered") })
+        .to eq([false, true, true, true, false, nil, false, true, false])
+      healthy = numbers[0]["report"]
+      expect(healthy["badges"].map { |badge| badge["tone"] })
+        .to eq(%w[neutral neutral success success neutral success])
+      expect(healthy["decision"]).to include("register" => false, "reason" => "provisioned")
+      expect(healthy["manager_url"]).to end_with("?business_id=9001&asset_id=2001&tab=phone-numbers")
+    end
+
+    it "gives the typed errors with Meta's details in --json" do
+      numbers = JSON.parse(wa_health("demo", "--json").first).fetch("numbers")
+      expect(numbers[5]["error"]).to include("class" => "WaHealth::AuthorizationError", "code" => 190, "subcode" => 463,
+                                             "authorization_error" => true)
+      expect(numbers[5]["webhook_setup"])
+        .to include("subscribed" => false, "error" => start_with("Webhook setup failed"))
+      expect(numbers[6]["error"]).to include("class" => "WaHealth::RateLimitError", "code" => 80_007,
+                                             "retry_after" => 300, "transient" => true)
+      expect(numbers[7]["error"]).to include("class" => "WaHealth::ApiError", "http_status" => 503, "transient" => true)
+      expect(numbers[7]["error"]["message"]).not_to include("<html")
+      blocked = numbers[8]
+      expect(blocked.dig("report", "can_send_message_badge")).to include("value" => "BLOCKED", "tone" => "danger")
+      expect(blocked["advice"]).to include("141010", "Possible solution")
+    end
+
+    it "shows next_registration_at's answers for the name in review: nil while in review, a time once approved" do
+      pending_name = JSON.parse(wa_health("demo", "--json").first).fetch("numbers")[4]
+      expect(pending_name.dig("webhook_setup", "registration_error"))
+        .to include("class" => "WaHealth::DisplayNamePendingError", "code" => 100, "subcode" => 2_388_001)
+      expect(pending_name["next_registration_at"]).to be_nil
+      approved = Time.iso8601(pending_name["next_registration_at_once_approved"])
+      expect(approved).to be_between(Time.now - 60, Time.now + (72 * 3600))
+      expect(pending_name["advice"]).to include("nil (no automatic retry) while it is in review",
+                                                "#{approved.utc.strftime('%Y-%m-%d %H:%M:%S UTC')} once it is approved")
+    end
+
+    it "colours the badges on a terminal, and with --color, but not with --no-color" do
+      output, status = on_terminal("demo")
+      expect(status).to eq(0)
+      expect(output).to include("\e[1;32mGREEN\e[0m", "\e[1;31mBLOCKED\e[0m", "\e[1;33mPENDING_REVIEW\e[0m")
+      expect(wa_health("demo", "--color").first).to include("\e[1;32mGREEN\e[0m")
+      expect(on_terminal("demo", "--no-color").first).not_to include("\e[")
+    end
+
+    it "has --help, and rejects unknown flags and arguments with one line and exit 2" do
+      out, _, status = wa_health("demo", "--help")
+      expect(status).to eq(0)
+      expect(out).to include("Usage: wa_health demo", "--json")
+      expect_one_line_usage_error(wa_health("demo", "--fast"), /\Awa_health demo: invalid option: --fast; see/)
+      expect_one_line_usage_error(wa_health("demo", "now"), /\Awa_health demo: unexpected argument/)
+    end
+  end
+
+  describe "check" do
+    let(:fake) { WaHealth::Testing::FakeGraph.new(access_token: token).start }
+
+    before do
+      fake.add_phone_number("1001")
+      fake.add_business_account("2001")
+    end
+
+    after { fake.stop }
+
+    # Every run also checks that the token appears nowhere in what the command printed.
+    define_method(:check) do |*args, env: { "WA_HEALTH_ACCESS_TOKEN" => token }|
+      out, err, status = wa_health("check", "--base-url", fake.url, *args, env: env)
+      expect(out + err).not_to include(token)
+      [out, err, status]
+    end
+
+    it "prints the report and the decision of a healthy number and exits 0" do
+      out, err, status = check("--phone-number-id", "1001", "--business-account-id", "2001")
+      expect([err, status]).to eq(["", 0])
+      expect(out).to include("Acme Support  +1 555-010-0001  (phone number id 1001)", "Quality rating        GREEN",
+                             "Registration          not needed (provisioned)",
+                             "business_id=9001&asset_id=2001&tab=phone-numbers", "Result: healthy. Nothing to do.")
+    end
+
+    it "sends the token from WA_HEALTH_ACCESS_TOKEN as the Bearer token" do
+      check("--phone-number-id", "1001")
+      expect(fake.requests.map { |request| request.headers["authorization"] }).to all(eq("Bearer #{token}"))
+      expect(fake.requests.size).to eq(1)
+    end
+
+    it "exits 1 and says why when the number needs attention" do
+      fake.add_phone_number("1002", :display_name_pending, quality_rating: "RED")
+      out, _, status = check("--phone-number-id", "1002")
+      expect(status).to eq(1)
+      expect(out).to include("Result: needs attention: quality rating is RED; registration incomplete " \
+                             "(platform_type NOT_APPLICABLE, throughput level NOT_APPLICABLE).",
+                             "What to do: Wait until Meta approves the display name")
+    end
+
+    it "prints the report, the verdict and the advice as JSON with --json" do
+      fake.add_phone_number("1003", can_send_message: "LIMITED",
+                                    health_status: { "can_send_message" => "LIMITED", "entities" => [] })
+      out, _, status = check("--phone-number-id", "1003", "--business-account-id", "2001", "--json")
+      expect(status).to eq(1)
+      json = JSON.parse(out)
+      expect(json).to include("result" => "needs_attention",
+                              "attention_reasons" => ["Meta reports can_send_message LIMITED"])
+      expect(json["report"]).to include("id" => "1003", "business_portfolio_id" => "9001", "risky" => false)
+      expect(json["report"]["decision"]).to include("register" => false, "reason" => "provisioned")
+    end
+
+    it "exits 2 with the typed error in one line, without the token even when Meta's message quotes it" do
+      fake.queue_error(status: 401, code: 190, subcode: 463, message: "Error validating access token #{token}",
+                       user_message: "Token #{token} has expired")
+      out, err, status = check("--phone-number-id", "1001")
+      expect([out, status]).to eq(["", 2])
+      expect(err.lines.size).to eq(1)
+      expect(err).to start_with("wa_health check: AuthorizationError: HTTP 401, code 190, subcode 463: " \
+                                "Error validating access token [REDACTED]")
+      expect(err).to include("reauthorize the inbox")
+    end
+
+    it "prints the error as JSON with --json, still without the token" do
+      fake.queue_error(status: 400, code: 190, message: "Invalid OAuth access token #{token}.")
+      out, _, status = check("--phone-number-id", "1001", "--json")
+      expect(status).to eq(2)
+      json = JSON.parse(out)
+      expect(json["result"]).to eq("error")
+      expect(json["error"]).to include("class" => "WaHealth::AuthorizationError", "code" => 190,
+                                       "message" => "WhatsApp API request failed: HTTP 400, code 190: " \
+                                                    "Invalid OAuth access token [REDACTED].")
+    end
+
+    it "exits 2 when Meta cannot be reached" do
+      port = fake.port
+      fake.stop
+      _, err, status = wa_health("check", "--base-url", "http://127.0.0.1:#{port}", "--phone-number-id", "1001",
+                                 env: { "WA_HEALTH_ACCESS_TOKEN" => token })
+      expect(status).to eq(2)
+      expect(err).to start_with("wa_health check: ConnectionError")
+      expect(err).not_to include(token)
+    end
+
+    it "reads the token only from the environment: a missing variable or a token on the command line is refused" do
+      expect_one_line_usage_error(check("--phone-number-id", "1001", env: {}),
+                                  /\Awa_health check: WA_HEALTH_ACCESS_TOKEN is not set\n\z/)
+      expect_one_line_usage_error(check("--phone-number-id", "1001", "--access-token=#{token}"),
+                                  /invalid option: --access-token \(the token is read from WA_HEALTH_ACCESS_TOKEN/)
+      expect_one_line_usage_error(check("--phone-number-id", "1001", "--access-token", token),
+                                  /invalid option: --access-token/)
+      expect_one_line_usage_error(check("--phone-number-id", "1001", token), /unexpected argument/)
+      expect_one_line_usage_error(check("--phone-number-id", "1001", "-t#{token}"), /invalid option: -t;/)
+      expect(fake.requests).to be_empty
+    end
+
+    it "gives a one-line error and exit 2 for missing or bad arguments and unknown flags" do
+      expect_one_line_usage_error(check, /\Awa_health check: missing --phone-number-id\n\z/)
+      expect_one_line_usage_error(check("--phone-number-id"), /missing argument: --phone-number-id/)
+      expect_one_line_usage_error(check("--phone-number-id", "12/34"),
+                                  /\Awa_health check: phone_number_id must be a Graph id made of digits; see/)
+      expect_one_line_usage_error(check("--phone-number-id", "1001", "--verbose"), /invalid option: --verbose/)
+      expect_one_line_usage_error(check("--phone", "1001"), /invalid option: --phone;/)
+      expect_one_line_usage_error(check("--phone-number-id", "1001", "--timeout", "soon"),
+                                  /invalid argument: --timeout/)
+      expect(fake.requests).to be_empty
+    end
+
+    it "has --help" do
+      out, _, status = check("--help")
+      expect(status).to eq(0)
+      expect(out).to include("Usage: wa_health check --phone-number-id ID", "WA_HEALTH_ACCESS_TOKEN",
+                             "--business-account-id", "--api-version", "--base-url", "--json",
+                             "Exit codes: 0 healthy, 1 needs attention, 2 error")
+    end
+  end
+
+  describe "decide" do
+    let(:not_provisioned) { { "code_verification_status" => "VERIFIED", "platform_type" => "NOT_APPLICABLE" } }
+
+    it "prints the decision for a health JSON file" do
+      Dir.mktmpdir do |dir|
+        path = File.join(dir, "health.json")
+        File.write(path, JSON.generate(not_provisioned))
+        out, err, status = wa_health("decide", path)
+        expect([err, status]).to eq(["", 0])
+        expect(out).to eq("register: yes\nreason: pending_provisioning\ndisplay name pending: no\n" \
+                          "message: #{WaHealth.registration_decision(not_provisioned).message}\n")
+      end
+    end
+
+    it "reads standard input for - or no FILE, and prints JSON with --json" do
+      health = { "code_verification_status" => "VERIFIED", "platform_type" => "CLOUD_API",
+                 "throughput" => { "level" => "STANDARD" } }
+      expected = WaHealth.registration_decision(health).to_h.transform_keys(&:to_s).merge("reason" => "provisioned")
+      [%w[decide - --json], %w[decide --json]].each do |args|
+        out, _, status = wa_health(*args, stdin: JSON.generate(health))
+        expect(status).to eq(0)
+        expect(JSON.parse(out)).to eq(expected)
+      end
+    end
+
+    it "accepts `check --json` output and Report#as_json payloads" do
+      report = WaHealth::Report.new({ code_verification_status: "NOT_VERIFIED" })
+      out, = wa_health("decide", "--json", stdin: JSON.generate("result" => "healthy", "report" => report.as_json))
+      expect(JSON.parse(out)).to include("register" => true, "reason" => "not_verified")
+      out, = wa_health("decide", "--json", stdin: report.to_json)
+      expect(JSON.parse(out)).to include("register" => true, "reason" => "not_verified")
+    end
+
+    it "gives a one-line error and exit 2 for unreadable input, extra arguments and unknown flags" do
+      expect_one_line_usage_error(wa_health("decide", stdin: "{not json"), /the input is not valid JSON\n\z/)
+      expect_one_line_usage_error(wa_health("decide", stdin: "[1, 2]"), /the input must be a JSON object/)
+      expect_one_line_usage_error(wa_health("decide", "/nonexistent/health.json"),
+                                  %r{cannot read /nonexistent/health.json: No such file or directory})
+      expect_one_line_usage_error(wa_health("decide", "a.json", "b.json"), /expected at most one FILE/)
+      expect_one_line_usage_error(wa_health("decide", "--yaml"), /\Awa_health decide: invalid option: --yaml;/)
+    end
+
+    it "does not wait for a terminal: no FILE and a TTY on standard input is a missing argument" do
+      output, status = on_terminal("decide")
+      expect(status).to eq(2)
+      expect(output.strip).to eq("wa_health decide: missing FILE (or pipe the health JSON into standard input)")
+    end
+
+    it "has --help" do
+      out, _, status = wa_health("decide", "--help")
+      expect(status).to eq(0)
+      expect(out).to include("Usage: wa_health decide [FILE|-]", "--json")
+    end
+  end
+
+  describe "exe/wa_health (the gem's executable)" do
+    it "runs the same command" do
+      out, _, status = wa_health("decide", "--json", stdin: '{"code_verification_status":"NOT_VERIFIED"}',
+                                                     command: "exe/wa_health")
+      expect(status).to eq(0)
+      expect(JSON.parse(out)).to include("reason" => "not_verified")
+      expect(wa_health("--version", command: "exe/wa_health")).to eq(["wa_health #{WaHealth::VERSION}\n", "", 0])
+    end
+  end
+
+  describe "bin/wa_health's setup step" do
+    # A copy of bin/wa_health in a scratch tree whose bin/setup and CLI only report that they ran.
+    def scratch_tree(dir, built:)
+      FileUtils.mkdir_p(%W[#{dir}/bin #{dir}/lib/wa_health])
+      FileUtils.cp(File.join(File.expand_path("..", __dir__), "bin/wa_health"), "#{dir}/bin/wa_health")
+      File.write("#{dir}/bin/setup", <<~'SH')
+        #!/bin/sh
+        echo setup ran
+        touch "$(dirname "$0")/../lib/wa_health/wa_health.so"
+      SH
+      File.chmod(0o755, "#{dir}/bin/setup")
+      File.write("#{dir}/lib/wa_health/cli.rb", <<~'RUBY')
+        module WaHealth
+          class CLI
+            def run(argv)
+              puts "cli ran #{argv.join(' ')}"
+              0
+            end
+          end
+        end
+      RUBY
+      FileUtils.touch("#{dir}/lib/wa_health/wa_health.so") if built
+    end
+
+    def run_scratch(dir)
+      Open3.capture3(RbConfig.ruby, "#{dir}/bin/wa_health", "demo", "--json")
+    end
+
+    it "runs bin/setup first (its output on standard error) when the extension is missing" do
+      Dir.mktmpdir do |dir|
+        scratch_tree(dir, built: false)
+        out, err, status = run_scratch(dir)
+        expect(status.exitstatus).to eq(0)
+        expect(out).to eq("cli ran demo --json\n")
+        expect(err).to include("running bin/setup", "setup ran")
+        expect(File).to exist("#{dir}/lib/wa_health/wa_health.so")
+      end
+    end
+
+    it "goes straight to the CLI when the extension is built" do
+      Dir.mktmpdir do |dir|
+        scratch_tree(dir, built: true)
+        out, err, status = run_scratch(dir)
+        expect([out, err, status.exitstatus]).to eq(["cli ran demo --json\n", "", 0])
+      end
+    end
+  end
+end
