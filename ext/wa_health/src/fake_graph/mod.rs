@@ -8,6 +8,7 @@
 //! Facts followed here come from `graph-api.md`: endpoints, field names, the error envelope,
 //! the version gate of the newer health fields and the 10-per-72-hours register limit.
 
+mod raw;
 mod server;
 
 pub use server::FakeServer;
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
+use raw::Drip;
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
@@ -174,6 +176,8 @@ struct Canned {
     headers: Vec<(String, Option<String>)>,
     delay: Duration,
     times: u64,
+    drip: Option<Drip>,
+    hang_up: bool,
 }
 
 /// One request as received (and as recorded in the log).
@@ -185,6 +189,8 @@ struct RecordedRequest {
     headers: Vec<(String, String)>,
     body: Bytes,
     problem: Option<BodyProblem>,
+    /// Which accepted connection carried it (1, 2, ... in accept order; 0 outside a server).
+    connection: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -202,6 +208,10 @@ struct Reply {
     body: Bytes,
     /// Extra wait before sending (canned `delay_ms`).
     delay: Duration,
+    /// Send the body a chunk at a time (canned `drip_ms` / `chunk_bytes`).
+    drip: Option<Drip>,
+    /// Close the connection instead of answering (canned `hang_up`).
+    hang_up: bool,
 }
 
 /// Result of [`SharedState::admit`].
@@ -416,9 +426,12 @@ impl SharedState {
 
     /// Queues a canned answer: `{"node", "endpoint": "get"|"register"|"deregister"|
     /// "subscribed_apps", "status" (default 200), "body" (object: sent as JSON; string: sent raw;
-    /// absent: empty), "content_type", "headers" ({name: value}, null removes a default header),
-    /// "delay_ms", "times" (default 1)}`. The first entry whose node/endpoint match a request
-    /// answers it instead of the normal logic (auth included).
+    /// absent: empty), "body_base64" (raw bytes, e.g. invalid UTF-8 or gzip data), "content_type",
+    /// "headers" ({name: value}, null removes a default header), "delay_ms", "drip_ms" and
+    /// "chunk_bytes" (send the body `chunk_bytes` (default 1) at a time, `drip_ms` apart, chunked),
+    /// "hang_up" (true: close the connection without answering), "times" (default 1)}`. The first
+    /// entry whose node/endpoint match a request answers it instead of the normal logic (auth
+    /// included).
     pub fn enqueue(&self, response: &Value) -> Result<(), String> {
         let canned = parse_canned(response)?;
         self.lock().queue.push_back(canned);
@@ -535,7 +548,11 @@ fn parse_canned(v: &Value) -> Result<Canned, String> {
         headers: Vec::new(),
         delay: Duration::ZERO,
         times: 1,
+        drip: None,
+        hang_up: false,
     };
+    let mut drip_ms = None;
+    let mut chunk_bytes = None;
     let mut content_type = None;
     for (key, value) in obj {
         match key.as_str() {
@@ -562,6 +579,30 @@ fn parse_canned(v: &Value) -> Result<Canned, String> {
                     .filter(|s| (100..=599).contains(s))
                     .ok_or_else(|| format!("response.status must be an HTTP status 100..599, got {value}"))?
                     as u16
+            }
+            "body_base64" => match value {
+                Value::String(s) => canned.body = Bytes::from(raw::decode_base64(s)?),
+                _ => return Err("response.body_base64 must be a base64 string".into()),
+            },
+            "drip_ms" => {
+                drip_ms = Some(
+                    value
+                        .as_u64()
+                        .ok_or("response.drip_ms must be a non-negative integer")?,
+                )
+            }
+            "chunk_bytes" => {
+                chunk_bytes = Some(
+                    value
+                        .as_u64()
+                        .filter(|n| *n >= 1)
+                        .ok_or("response.chunk_bytes must be a positive integer")?,
+                )
+            }
+            "hang_up" => {
+                canned.hang_up = value
+                    .as_bool()
+                    .ok_or("response.hang_up must be a boolean")?
             }
             "body" => match value {
                 Value::String(s) => canned.body = Bytes::from(s.clone().into_bytes()),
@@ -618,13 +659,22 @@ fn parse_canned(v: &Value) -> Result<Canned, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown response member {other:?} (known: node, endpoint, status, body, content_type, headers, delay_ms, times)"
+                    "unknown response member {other:?} (known: node, endpoint, status, body, body_base64, content_type, headers, delay_ms, drip_ms, chunk_bytes, hang_up, times)"
                 ))
             }
         }
     }
     if let Some(ct) = content_type {
         canned.content_type = ct;
+    }
+    if obj.contains_key("body") && obj.contains_key("body_base64") {
+        return Err("response: give body or body_base64, not both".into());
+    }
+    if drip_ms.is_some() || chunk_bytes.is_some() {
+        canned.drip = Some(Drip {
+            interval: Duration::from_millis(drip_ms.unwrap_or(0)),
+            chunk: usize::try_from(chunk_bytes.unwrap_or(1)).unwrap_or(usize::MAX),
+        });
     }
     Ok(canned)
 }
@@ -649,6 +699,7 @@ impl RecordedRequest {
             "query": self.query,
             "headers": headers,
             "body": String::from_utf8_lossy(&self.body),
+            "connection": self.connection,
         })
     }
 
@@ -680,6 +731,8 @@ impl Reply {
             headers: vec![("content-type".to_owned(), content_type.to_owned())],
             body,
             delay: Duration::ZERO,
+            drip: None,
+            hang_up: false,
         }
     }
 
@@ -1007,6 +1060,8 @@ impl Inner {
             reply.set_header(name, value.as_deref());
         }
         reply.delay = canned.delay;
+        reply.drip = canned.drip;
+        reply.hang_up = canned.hang_up;
         canned.times -= 1;
         if canned.times == 0 {
             self.queue.remove(index);
@@ -1303,6 +1358,7 @@ mod tests {
             headers,
             body: Bytes::from(body.to_owned()),
             problem: None,
+            connection: 0,
         };
         match st.admit(request) {
             Step::Reply(reply) => reply,
@@ -1983,6 +2039,53 @@ mod tests {
     }
 
     #[test]
+    fn raw_dripped_and_hang_up_answers_are_parsed() {
+        let st = fixture();
+        st.enqueue(&json!({"body_base64": "/w==", "drip_ms": 1000, "times": 2}))
+            .unwrap();
+        st.enqueue(&json!({"body": "xy", "chunk_bytes": 64}))
+            .unwrap();
+        st.enqueue(&json!({"hang_up": true, "delay_ms": 5}))
+            .unwrap();
+        for _ in 0..2 {
+            let r = get(&st, "/v24.0/1001");
+            assert_eq!(&r.body[..], b"\xff");
+            assert_eq!(
+                r.drip,
+                Some(Drip {
+                    interval: Duration::from_secs(1),
+                    chunk: 1
+                })
+            );
+            assert!(!r.hang_up);
+        }
+        let r = get(&st, "/v24.0/1001");
+        assert_eq!(
+            r.drip,
+            Some(Drip {
+                interval: Duration::ZERO,
+                chunk: 64
+            })
+        );
+        let r = get(&st, "/v24.0/1001");
+        assert!(r.hang_up);
+        assert_eq!(r.delay, Duration::from_millis(5));
+        // The normal logic never drips or hangs up.
+        let r = get(&st, "/v24.0/1001");
+        assert_eq!((r.status, r.drip, r.hang_up), (200, None, false));
+        for bad in [
+            json!({"body_base64": "@@"}),
+            json!({"body_base64": 5}),
+            json!({"body": "x", "body_base64": "eA=="}),
+            json!({"drip_ms": -1}),
+            json!({"chunk_bytes": 0}),
+            json!({"hang_up": "yes"}),
+        ] {
+            assert!(st.enqueue(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn request_log_is_a_ring_buffer() {
         let st = fixture();
         st.configure(&json!({"max_recorded_requests": 3})).unwrap();
@@ -2061,6 +2164,7 @@ mod tests {
             headers: vec![],
             body: Bytes::new(),
             problem: None,
+            connection: 0,
         };
         assert!(matches!(st.admit(request), Step::Wait(d, _) if d == Duration::from_millis(5)));
     }

@@ -1,10 +1,9 @@
 //! The HTTP/1.1 side of the fake: a hyper server on its own tokio runtime.
 
-use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
 use hyper::service::service_fn;
@@ -14,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
+use super::raw::ReplyBody;
 use super::{BodyProblem, RecordedRequest, Reply, SharedState, Step, MAX_BODY_BYTES};
 
 /// How long [`FakeServer::stop`] waits for the runtime's tasks and threads.
@@ -25,6 +25,8 @@ pub struct FakeServer {
     state: SharedState,
     cancel: CancellationToken,
     runtime: Option<Runtime>,
+    /// The process that started it: in a forked child the runtime's threads do not exist.
+    pid: u32,
 }
 
 impl FakeServer {
@@ -57,6 +59,7 @@ impl FakeServer {
             state,
             cancel,
             runtime: Some(runtime),
+            pid: std::process::id(),
         })
     }
 
@@ -72,6 +75,15 @@ impl FakeServer {
     /// Stops accepting, closes every connection and shuts the runtime down, waiting at most
     /// about 2 s. Idempotent.
     pub fn stop(&mut self) {
+        if self.pid != std::process::id() {
+            // A forked child's copy: the server is the parent's, and shutting the runtime down
+            // would wait for threads that only exist in the parent (or for locks they held when
+            // the process forked). Leave it all alone; the child's exit releases the memory.
+            if let Some(runtime) = self.runtime.take() {
+                std::mem::forget(runtime);
+            }
+            return;
+        }
         self.cancel.cancel();
         if let Some(runtime) = self.runtime.take() {
             if tokio::runtime::Handle::try_current().is_ok() {
@@ -99,6 +111,7 @@ async fn accept_loop(listener: TcpListener, state: SharedState, cancel: Cancella
         .keep_alive(true)
         .timer(TokioTimer::new())
         .header_read_timeout(None);
+    let mut connections = 0u64;
     loop {
         let accepted = tokio::select! {
             biased;
@@ -114,10 +127,12 @@ async fn accept_loop(listener: TcpListener, state: SharedState, cancel: Cancella
             }
         };
         let _ = stream.set_nodelay(true);
+        connections += 1;
+        let connection = connections;
         let state = state.clone();
         let service = service_fn(move |request| {
             let state = state.clone();
-            async move { Ok::<_, Infallible>(handle(state, request).await) }
+            async move { handle(state, request, connection).await }
         });
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let cancel = cancel.clone();
@@ -130,7 +145,23 @@ async fn accept_loop(listener: TcpListener, state: SharedState, cancel: Cancella
     }
 }
 
-async fn handle(state: SharedState, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Returned by the service to make hyper drop the connection without an answer.
+#[derive(Debug)]
+struct HangUp;
+
+impl std::fmt::Display for HangUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("hung up on purpose")
+    }
+}
+
+impl std::error::Error for HangUp {}
+
+async fn handle(
+    state: SharedState,
+    request: Request<Incoming>,
+    connection: u64,
+) -> Result<Response<ReplyBody>, HangUp> {
     let _in_flight = state.begin();
     let (parts, body) = request.into_parts();
     let declared_too_large = parts
@@ -166,6 +197,7 @@ async fn handle(state: SharedState, request: Request<Incoming>) -> Response<Full
             .collect(),
         body,
         problem,
+        connection,
     };
     let reply = match state.admit(recorded) {
         Step::Reply(reply) => reply,
@@ -177,11 +209,14 @@ async fn handle(state: SharedState, request: Request<Incoming>) -> Response<Full
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    into_response(reply)
+    if reply.hang_up {
+        return Err(HangUp);
+    }
+    Ok(into_response(reply))
 }
 
-fn into_response(reply: Reply) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(reply.body));
+fn into_response(reply: Reply) -> Response<ReplyBody> {
+    let mut response = Response::new(ReplyBody::new(reply.body, reply.drip));
     *response.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
@@ -603,6 +638,96 @@ mod tests {
             assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
         });
         drop(server);
+    }
+
+    /// Reads until the server closes the connection or `limit` passes; returns what came.
+    async fn read_until_close(stream: &TcpStream, limit: Duration) -> (Vec<u8>, bool) {
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(deadline, read(stream, &mut chunk)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return (out, true),
+                Ok(Ok(n)) => out.extend_from_slice(&chunk[..n]),
+                Err(_) => return (out, false),
+            }
+        }
+    }
+
+    #[test]
+    fn raw_bytes_bodies_are_sent_exactly() {
+        let server = start_server();
+        server
+            .state()
+            .enqueue(&json!({"body_base64": "/wB7fQ==", "headers": {"Content-Encoding": "gzip"}}))
+            .unwrap();
+        client_runtime().block_on(async {
+            let mut client = Client::connect(server.port()).await;
+            let r = client.request("GET", "/v24.0/1001", &[AUTH], b"").await;
+            assert_eq!(r.status, 200);
+            assert_eq!(r.body, b"\xff\x00{}");
+            assert_eq!(r.header("content-encoding"), Some("gzip"));
+            assert_eq!(r.header("content-length"), Some("4"));
+        });
+    }
+
+    #[test]
+    fn dripped_bodies_arrive_chunked_and_slowly() {
+        let server = start_server();
+        server
+            .state()
+            .enqueue(&json!({"body": "abc", "drip_ms": 150}))
+            .unwrap();
+        client_runtime().block_on(async {
+            let client = Client::connect(server.port()).await;
+            let raw = "GET /v24.0/1001 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\nConnection: close\r\n\r\n";
+            write_all(&client.stream, raw.as_bytes()).await.unwrap();
+            // Headers and the first byte come at once; the rest has not arrived 100 ms later.
+            let (early, closed) = read_until_close(&client.stream, Duration::from_millis(100)).await;
+            assert!(!closed);
+            let early = String::from_utf8(early).unwrap();
+            assert!(early.starts_with("HTTP/1.1 200"), "{early}");
+            assert!(early.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{early}");
+            assert!(early.ends_with("1\r\na\r\n"), "{early:?}");
+            let (rest, closed) = read_until_close(&client.stream, Duration::from_secs(5)).await;
+            assert!(closed);
+            assert_eq!(rest, b"1\r\nb\r\n1\r\nc\r\n0\r\n\r\n");
+        });
+    }
+
+    #[test]
+    fn hang_up_closes_without_an_answer() {
+        let server = start_server();
+        server.state().enqueue(&json!({"hang_up": true})).unwrap();
+        client_runtime().block_on(async {
+            let client = Client::connect(server.port()).await;
+            let raw = "GET /v24.0/1001 HTTP/1.1\r\nHost: x\r\n\r\n";
+            write_all(&client.stream, raw.as_bytes()).await.unwrap();
+            let (answer, closed) = read_until_close(&client.stream, Duration::from_secs(5)).await;
+            assert!(closed);
+            assert!(answer.is_empty(), "{:?}", String::from_utf8_lossy(&answer));
+        });
+        assert_eq!(server.state().requests().as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn requests_record_which_connection_carried_them() {
+        let server = start_server();
+        client_runtime().block_on(async {
+            let mut first = Client::connect(server.port()).await;
+            first.request("GET", "/v24.0/1001", &[AUTH], b"").await;
+            first.request("GET", "/v24.0/1001", &[AUTH], b"").await;
+            let mut second = Client::connect(server.port()).await;
+            second.request("GET", "/v24.0/1001", &[AUTH], b"").await;
+        });
+        let log = server.state().requests();
+        let ids: Vec<u64> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["connection"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ids, vec![1, 1, 2]);
     }
 
     #[test]

@@ -1,0 +1,195 @@
+//! Raw and misbehaving answers of the fake: bytes given in base64 (bodies that are not UTF-8, such
+//! as gzip data), bodies that drip out a few bytes at a time, and the response body type that
+//! carries both to hyper.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, SizeHint};
+
+/// How a body is sent: `chunk` bytes, then a pause of `interval`, until it is all out. Without a
+/// drip the body goes out in one piece with a Content-Length; with one it is sent chunked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Drip {
+    pub interval: Duration,
+    pub chunk: usize,
+}
+
+/// Decodes standard base64 (RFC 4648, `+/`, `=` padding optional, ASCII whitespace ignored).
+pub(super) fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
+    fn value(c: u8) -> Option<u32> {
+        match c {
+            b'A'..=b'Z' => Some(u32::from(c - b'A')),
+            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let symbols: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let data = match symbols.iter().position(|&b| b == b'=') {
+        Some(pad) if symbols[pad..].iter().all(|&b| b == b'=') && symbols.len() - pad <= 2 => {
+            &symbols[..pad]
+        }
+        Some(_) => return Err("response.body_base64: misplaced '=' padding".into()),
+        None => &symbols[..],
+    };
+    if data.len() % 4 == 1 {
+        return Err("response.body_base64: truncated base64 text".into());
+    }
+    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
+    for group in data.chunks(4) {
+        let mut bits = 0u32;
+        for &c in group {
+            let v = value(c).ok_or_else(|| {
+                format!(
+                    "response.body_base64: {:?} is not a base64 character",
+                    c as char
+                )
+            })?;
+            bits = (bits << 6) | v;
+        }
+        bits <<= 6 * (4 - group.len() as u32);
+        let bytes = bits.to_be_bytes();
+        out.extend_from_slice(&bytes[1..group.len()]);
+    }
+    Ok(out)
+}
+
+/// The response body: all at once, or dripped.
+pub(super) struct ReplyBody {
+    data: Bytes,
+    drip: Option<Drip>,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl ReplyBody {
+    pub(super) fn new(data: Bytes, drip: Option<Drip>) -> ReplyBody {
+        ReplyBody {
+            data,
+            drip,
+            pause: None,
+        }
+    }
+}
+
+impl Body for ReplyBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = &mut *self;
+        if this.data.is_empty() {
+            return Poll::Ready(None);
+        }
+        let Some(drip) = this.drip else {
+            return Poll::Ready(Some(Ok(Frame::data(std::mem::take(&mut this.data)))));
+        };
+        if let Some(pause) = this.pause.as_mut() {
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        let chunk = this.data.split_to(drip.chunk.clamp(1, this.data.len()));
+        this.pause = Some(Box::pin(tokio::time::sleep(drip.interval)));
+        Poll::Ready(Some(Ok(Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.drip {
+            None => SizeHint::with_exact(self.data.len() as u64),
+            Some(_) => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_known_vectors() {
+        for (text, bytes) in [
+            ("", &b""[..]),
+            ("Zg==", b"f"),
+            ("Zm8=", b"fo"),
+            ("Zm9v", b"foo"),
+            ("Zm9vYg", b"foob"),
+            ("Zm9vYmE=", b"fooba"),
+            ("Zm9v\nYmFy", b"foobar"),
+            ("/w==", b"\xff"),
+            ("+/+/", b"\xfb\xff\xbf"),
+        ] {
+            assert_eq!(decode_base64(text).unwrap(), bytes, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn base64_refuses_garbage() {
+        for bad in ["Zm9v!", "Z", "Zg=a", "Zg===", "Z=g="] {
+            assert!(decode_base64(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    }
+
+    /// The frames of `body`, each with the time since the first poll.
+    fn frames(mut body: ReplyBody) -> Vec<(Bytes, Duration)> {
+        runtime().block_on(async move {
+            let started = std::time::Instant::now();
+            let mut frames = Vec::new();
+            while let Some(frame) =
+                std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+            {
+                frames.push((frame.unwrap().into_data().unwrap(), started.elapsed()));
+            }
+            frames
+        })
+    }
+
+    #[test]
+    fn whole_bodies_go_out_in_one_frame_with_their_length() {
+        let body = ReplyBody::new(Bytes::from_static(b"hello"), None);
+        assert_eq!(body.size_hint().exact(), Some(5));
+        let sent: Vec<Bytes> = frames(body).into_iter().map(|(b, _)| b).collect();
+        assert_eq!(sent, vec![Bytes::from_static(b"hello")]);
+        let empty = ReplyBody::new(Bytes::new(), None);
+        assert_eq!(empty.size_hint().exact(), Some(0));
+        assert!(empty.is_end_stream());
+        assert!(frames(empty).is_empty());
+    }
+
+    #[test]
+    fn dripped_bodies_come_in_chunks_separated_by_the_interval() {
+        let interval = Duration::from_millis(30);
+        let body = ReplyBody::new(
+            Bytes::from_static(b"abcde"),
+            Some(Drip { interval, chunk: 2 }),
+        );
+        assert_eq!(body.size_hint().exact(), None);
+        let sent = frames(body);
+        let chunks: Vec<&[u8]> = sent.iter().map(|(b, _)| &b[..]).collect();
+        assert_eq!(chunks, vec![&b"ab"[..], b"cd", b"e"]);
+        // The first chunk goes out at once, each next one only after a full interval.
+        for pair in sent.windows(2) {
+            assert!(pair[1].1 - pair[0].1 >= interval, "{sent:?}");
+        }
+    }
+}
