@@ -521,4 +521,48 @@ mod tests {
         let deep = "[".repeat(10_000);
         assert!(parse_success_body(deep.as_bytes()).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use crate::test_support;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            /// Any bytes give a map, Meta's envelope or a typed refusal, and which one is decided
+            /// by what the bytes are as JSON.
+            #[test]
+            fn success_bodies_are_classified_by_their_json(body in test_support::body()) {
+                let parsed = serde_json::from_slice::<Value>(&body);
+                match (parse_success_body(&body), parsed) {
+                    (Ok(map), Ok(Value::Object(expected))) => {
+                        prop_assert!(!matches!(expected.get("error"), Some(Value::Object(_))));
+                        prop_assert_eq!(map, expected);
+                    }
+                    (Err(SuccessBodyError::ErrorEnvelope), Ok(Value::Object(map))) => {
+                        prop_assert!(matches!(map.get("error"), Some(Value::Object(_))));
+                    }
+                    (Err(SuccessBodyError::Invalid(_)), Ok(Value::Object(_))) => {
+                        prop_assert!(false, "an object was refused");
+                    }
+                    (Err(SuccessBodyError::Invalid(_)), _) => {}
+                    (other, parsed) => prop_assert!(false, "{:?} for {:?}", other, parsed),
+                }
+            }
+
+            /// Nesting of any depth is refused or accepted without exhausting the stack.
+            #[test]
+            fn deep_nesting_never_overflows(depth in 1usize..20_000, object in any::<bool>()) {
+                let (open, close) = if object { (r#"{"a":"#, "}") } else { ("[", "]") };
+                let mut body = open.repeat(depth);
+                body.push('1');
+                body.push_str(&close.repeat(depth));
+                let result = parse_success_body(body.as_bytes());
+                if depth > 128 {
+                    prop_assert!(result.is_err());
+                }
+            }
+        }
+    }
 }

@@ -527,4 +527,24 @@ mod tests {
             }
         }
     }
+
+    mod arbitrary_json {
+        use super::*;
+        use crate::test_support;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Any JSON object (any keys, values of any type) gives a decision with a one-line,
+            /// bounded message, consistent with the reason.
+            #[test]
+            fn any_object_gives_a_sane_decision(h in test_support::object()) {
+                let d = decide(&h);
+                prop_assert_eq!(d.register, d.reason != Reason::Provisioned);
+                prop_assert!(d.message.starts_with("Phone number is "));
+                prop_assert!(!d.message.contains('\n'));
+                prop_assert!(d.message.chars().count() < 600, "{}", d.message);
+            }
+        }
+    }
 }

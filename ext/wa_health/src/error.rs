@@ -312,4 +312,136 @@ mod tests {
         assert!(err.transient);
         assert_eq!(err.retry_after, Some(420));
     }
+
+    mod properties {
+        use super::*;
+        use crate::test_support;
+        use proptest::prelude::*;
+
+        const TOKEN: &str = "EAAGpropTokenValue0123456789abcdef";
+        const APP_SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+        fn secrets() -> Secrets {
+            Secrets::new(TOKEN, Some(APP_SECRET))
+        }
+
+        fn context<'a>(
+            status: u16,
+            content_type: Option<&'a str>,
+            usage: Option<&'a str>,
+            secrets: &'a Secrets,
+        ) -> ErrorContext<'a> {
+            ErrorContext {
+                http_status: status,
+                content_type,
+                business_use_case_usage: usage,
+                secrets,
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Any body, status and headers give an error (no panic) whose message names the status.
+            #[test]
+            fn any_answer_gives_a_well_formed_error(
+                body in test_support::body(),
+                status in 100u16..=599,
+                content_type in proptest::option::of(".{0,80}"),
+                usage in proptest::option::of(prop_oneof![
+                    ".{0,40}".boxed(),
+                    test_support::json().prop_map(|v| v.to_string()).boxed(),
+                ]),
+            ) {
+                let secrets = secrets();
+                let err = api_error_from_response(
+                    &body,
+                    &context(status, content_type.as_deref(), usage.as_deref(), &secrets),
+                );
+                let prefix = format!("WhatsApp API request failed: HTTP {status}");
+                prop_assert!(err.message.starts_with(&prefix), "{}", err.message);
+                prop_assert_eq!(err.http_status, status);
+                prop_assert_eq!(err.kind, classify(err.code, err.subcode));
+            }
+
+            /// The class comes from `code` and `error_subcode` alone (numbers or numeric strings),
+            /// never from the message or any other member.
+            #[test]
+            fn classification_reads_code_and_subcode_only(
+                mut error in test_support::object(),
+                code in proptest::option::of(prop_oneof![
+                    proptest::sample::select(&[0i64, 1, 3, 4, 10, 17, 32, 100, 190, 200, 250, 299,
+                        300, 613, 80007, 130429, 131031, 133005, 133016][..]).boxed(),
+                    any::<i64>().boxed(),
+                ]),
+                subcode in proptest::option::of(prop_oneof![Just(2_388_001i64), Just(463i64), any::<i64>()]),
+                as_strings in any::<bool>(),
+                status in 400u16..=599,
+            ) {
+                let number = |n: i64| if as_strings { Value::String(n.to_string()) } else { Value::from(n) };
+                error.remove("code");
+                error.remove("error_subcode");
+                if let Some(c) = code { error.insert("code".into(), number(c)); }
+                if let Some(s) = subcode { error.insert("error_subcode".into(), number(s)); }
+                let body = serde_json::json!({ "error": error }).to_string();
+                let secrets = secrets();
+                let err = api_error_from_response(body.as_bytes(), &context(status, None, None, &secrets));
+                prop_assert_eq!(err.code, code);
+                prop_assert_eq!(err.subcode, subcode);
+                prop_assert_eq!(err.kind, classify(code, subcode));
+                let expected = match code {
+                    Some(c) if AUTHORIZATION_CODES.contains(&c) || (200..=299).contains(&c) => ApiErrorKind::Authorization,
+                    Some(c) if RATE_LIMIT_CODES.contains(&c) => ApiErrorKind::RateLimit,
+                    Some(100) if subcode == Some(2_388_001) => ApiErrorKind::DisplayNamePending,
+                    _ => ApiErrorKind::Generic,
+                };
+                prop_assert_eq!(err.kind, expected);
+            }
+
+            /// Whatever Meta puts in its envelope, and wherever it quotes the token or the app
+            /// secret, neither reaches the error.
+            #[test]
+            fn secrets_quoted_anywhere_are_redacted(
+                error in test_support::object(),
+                members in proptest::collection::vec(
+                    proptest::sample::select(&["message", "type", "fbtrace_id", "error_user_title",
+                        "error_user_msg"][..]), 1..5),
+                before in ".{0,16}",
+                after in ".{0,16}",
+                which in any::<bool>(),
+                status in 100u16..=599,
+            ) {
+                let mut error = error;
+                let secret = if which { TOKEN } else { APP_SECRET };
+                for member in members {
+                    error.insert(member.to_string(), Value::String(format!("{before}{secret}{after}")));
+                }
+                let body = serde_json::json!({ "error": error }).to_string();
+                let secrets = secrets();
+                let err = api_error_from_response(body.as_bytes(), &context(status, None, None, &secrets));
+                let shown = format!("{err:?}");
+                prop_assert!(!shown.contains(TOKEN), "{}", shown);
+                prop_assert!(!shown.contains(APP_SECRET), "{}", shown);
+            }
+
+            /// A body that is not Meta's envelope is described in a short line, never quoted.
+            #[test]
+            fn foreign_bodies_are_summarised_briefly(
+                body in proptest::collection::vec(any::<u8>(), 0..4096),
+                content_type in proptest::option::of(".{0,200}"),
+                status in 100u16..=599,
+            ) {
+                let secrets = secrets();
+                let is_envelope = matches!(
+                    serde_json::from_slice::<Value>(&body),
+                    Ok(Value::Object(ref map)) if map.contains_key("error")
+                );
+                prop_assume!(!is_envelope);
+                let err = api_error_from_response(&body, &context(status, content_type.as_deref(), None, &secrets));
+                prop_assert!(err.message.chars().count() < 200, "{}", err.message);
+                prop_assert_eq!(err.transient, status >= 500);
+                prop_assert_eq!(err.kind, ApiErrorKind::Generic);
+            }
+        }
+    }
 }

@@ -259,4 +259,85 @@ mod tests {
         assert_eq!(get(&record, "business_account_id"), "77");
         assert!(get(&record, "business_portfolio_id").is_null());
     }
+
+    mod properties {
+        use super::*;
+        use crate::test_support;
+        use proptest::prelude::*;
+
+        const TEXT: &[&str] = &[
+            "display_phone_number",
+            "verified_name",
+            "name_status",
+            "quality_rating",
+            "messaging_limit_tier",
+            "account_mode",
+            "code_verification_status",
+            "last_onboarded_time",
+            "platform_type",
+            "business_id",
+            "id",
+            "status",
+            "new_name_status",
+            "throughput_level",
+            "can_send_message",
+            "business_account_id",
+            "business_account_name",
+            "business_portfolio_id",
+            "business_portfolio_name",
+        ];
+        const OBJECTS: &[&str] = &["throughput", "webhook_configuration", "health_status"];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Whatever Meta sends, the record has the same keys in the same order, and each value
+            /// is of its key's type or nil: a field of the wrong type never raises or leaks through.
+            #[test]
+            fn records_always_have_the_same_shape(
+                phone in test_support::object(),
+                waba in proptest::option::of(test_support::object()),
+                waba_id in proptest::option::of("[0-9]{1,16}"),
+            ) {
+                let empty = build_record(&Map::new(), waba.as_ref().map(|_| &phone), waba_id.as_deref());
+                let record = build_record(&phone, waba.as_ref(), waba_id.as_deref());
+                let keys: Vec<&str> = record.iter().map(|(k, _)| *k).collect();
+                let expected: Vec<&str> = empty.iter().map(|(k, _)| *k).collect();
+                prop_assert_eq!(&keys, &expected);
+                prop_assert_eq!(keys.len(), if waba.is_some() { 23 } else { 19 });
+                for (key, value) in &record {
+                    let ok = if TEXT.contains(key) {
+                        matches!(value, Value::String(_) | Value::Null)
+                    } else if OBJECTS.contains(key) {
+                        matches!(value, Value::Object(_) | Value::Null)
+                    } else {
+                        *key == "is_on_biz_app" && matches!(value, Value::Bool(_) | Value::Null)
+                    };
+                    prop_assert!(ok, "{} = {}", key, value);
+                }
+            }
+
+            /// Values of the right type come through unchanged; numbers become their text.
+            #[test]
+            fn right_types_pass_through(phone in test_support::object()) {
+                let record = build_record(&phone, None, None);
+                let get = |key: &str| &record.iter().find(|(k, _)| *k == key).unwrap().1;
+                for key in ["verified_name", "quality_rating", "account_mode", "status", "id"] {
+                    match phone.get(key) {
+                        Some(Value::String(s)) => prop_assert_eq!(get(key), &Value::String(s.clone())),
+                        Some(Value::Number(n)) => prop_assert_eq!(get(key), &Value::String(n.to_string())),
+                        _ => prop_assert!(get(key).is_null()),
+                    }
+                }
+                match phone.get("throughput") {
+                    Some(v @ Value::Object(_)) => prop_assert_eq!(get("throughput"), v),
+                    _ => prop_assert!(get("throughput").is_null()),
+                }
+                match phone.get("is_on_biz_app") {
+                    Some(v @ Value::Bool(_)) => prop_assert_eq!(get("is_on_biz_app"), v),
+                    _ => prop_assert!(get("is_on_biz_app").is_null()),
+                }
+            }
+        }
+    }
 }

@@ -12,6 +12,9 @@ pub mod schedule;
 pub mod secrets;
 pub mod usage;
 
+#[cfg(test)]
+mod test_support;
+
 use magnus::{function, method, prelude::*, Error, Ruby};
 
 use binding::fake::RbFakeServer;

@@ -704,4 +704,35 @@ mod tests {
             }
         }
     }
+
+    mod arbitrary_json {
+        use super::*;
+        use crate::test_support;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Arbitrary health objects and arbitrary error codes never panic, never give a time
+            /// before now, and never allow a 9th attempt in a window.
+            #[test]
+            fn any_health_and_error_code(
+                attempts in proptest::collection::vec(-10 * DAY..10 * DAY, 0..20),
+                now in -5 * DAY..5 * DAY,
+                health in proptest::option::of(test_support::object()),
+                authorization in any::<bool>(),
+                code in proptest::option::of(any::<i64>()),
+                subcode in proptest::option::of(any::<i64>()),
+            ) {
+                let error = LastError::from_code(authorization, code, subcode);
+                if let Some(t) = next_registration_at(&attempts, now, error, health.as_ref()) {
+                    prop_assert!(t >= now);
+                    prop_assert!(max_in_windows_containing(&attempts, t) <= MAX_ATTEMPTS_PER_WINDOW);
+                }
+                if authorization {
+                    prop_assert!(matches!(error, LastError::Authorization | LastError::DisplayNamePending
+                        | LastError::RegistrationLimit | LastError::PinMismatch | LastError::AccountLocked));
+                }
+            }
+        }
+    }
 }

@@ -134,4 +134,46 @@ mod tests {
         assert!(!shown.contains("my-access-token"));
         assert!(!shown.contains("my-app-secret"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Meta-style tokens, hex app secrets and 6-digit PINs quoted anywhere in any text,
+            /// any number of times, are all gone after redaction.
+            #[test]
+            fn quoted_secrets_never_survive(
+                token in "EAA[A-Za-z0-9]{20,200}",
+                app_secret in "[0-9a-f]{32}",
+                pin in "[0-9]{6}",
+                pieces in proptest::collection::vec((".{0,12}", 0usize..4), 0..8),
+            ) {
+                let secrets = Secrets::new(&token, Some(&app_secret)).also_redacting(&pin);
+                let mut text = String::new();
+                for (filler, which) in pieces {
+                    text.push_str(&filler);
+                    match which {
+                        0 => text.push_str(&token),
+                        1 => text.push_str(&app_secret),
+                        2 => text.push_str(&pin),
+                        _ => {}
+                    }
+                }
+                let out = secrets.redact(&text);
+                prop_assert!(!out.contains(&token));
+                prop_assert!(!out.contains(&app_secret));
+                prop_assert!(!out.contains(&pin));
+            }
+
+            /// Text without secrets or anything token-like is left as it was.
+            #[test]
+            fn innocent_text_is_unchanged(text in "[^E]{0,64}") {
+                let secrets = Secrets::new("EAAGsecret0123456789abcdef", Some("app-secret-value"));
+                prop_assert_eq!(secrets.redact(&text), text);
+            }
+        }
+    }
 }
