@@ -13,10 +13,12 @@ end
 
 require_relative "wa_health/validate"
 require_relative "wa_health/configuration"
+require_relative "wa_health/instrumentation"
 require_relative "wa_health/registration"
 
 # WhatsApp Business phone number health and registration, for Chatwoot.
 module WaHealth
+  extend Instrumentation
   extend Registration
 
   class << self
@@ -41,7 +43,10 @@ module WaHealth
       token = Validate.secret(access_token, :access_token)
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
       waba = Validate.optional_graph_id(business_account_id, :business_account_id)
-      Native.fetch(connection_for(options), phone, token, waba)
+      connection = connection_for(options)
+      instrument("fetch", phone_number_id: phone, business_account_id: waba) do
+        Native.fetch(connection, phone, token, waba)
+      end
     end
   end
 end

@@ -64,13 +64,15 @@ module WaHealth
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
       pin = validate_pin(pin)
       region = Validate.optional_text(data_localization_region, :data_localization_region)
-      Native.register(connection_for(options), phone, token, pin, region)
+      connection = connection_for(options)
+      instrument("register", phone_number_id: phone) { Native.register(connection, phone, token, pin, region) }
     end
 
     def deregister(phone_number_id: nil, access_token: nil, **options)
       token = Validate.secret(access_token, :access_token)
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
-      Native.deregister(connection_for(options), phone, token)
+      connection = connection_for(options)
+      instrument("deregister", phone_number_id: phone) { Native.deregister(connection, phone, token) }
     end
 
     def subscribe_webhook(business_account_id: nil, access_token: nil, callback_url: nil, verify_token: nil, **options)
@@ -78,7 +80,10 @@ module WaHealth
       waba = Validate.graph_id(business_account_id, :business_account_id)
       url = Validate.text(callback_url, :callback_url)
       verify = Validate.secret(verify_token, :verify_token)
-      Native.subscribe_webhook(connection_for(options), waba, token, url, verify)
+      connection = connection_for(options)
+      instrument("subscribe_webhook", business_account_id: waba) do
+        Native.subscribe_webhook(connection, waba, token, url, verify)
+      end
     end
 
     # The earliest Time a new automatic register call for this number is allowed, or nil when none

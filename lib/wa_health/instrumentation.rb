@@ -1,0 +1,59 @@
+# frozen_string_literal: true
+
+module WaHealth
+  # The instrumenter setting, kept beside the hook that uses it (the rest is in configuration.rb).
+  class Configuration
+    # Receives an event for every network call: anything that responds to
+    # `instrument(name, payload) { |payload| ... }` the way ActiveSupport::Notifications does (the
+    # Railtie sets it to ActiveSupport::Notifications). nil (the default) instruments nothing.
+    attr_reader :instrumenter
+
+    def instrumenter=(instrumenter)
+      unless instrumenter.nil? || instrumenter.respond_to?(:instrument)
+        raise ArgumentError, "instrumenter must respond to instrument(name, payload) { }"
+      end
+
+      @instrumenter = instrumenter
+    end
+  end
+
+  # Events named "<call>.wa_health" (fetch, register, deregister, subscribe_webhook, fetch_many), one per
+  # call, wrapped around the network work only (argument errors raise before any event). The payload
+  # holds ids and outcomes, never a token, secret or PIN:
+  #
+  #   phone_number_id / business_account_id  the Graph ids the call is about
+  #   http_status    200 on success; the ApiError's status on a Meta error; nil when no answer came
+  #   error_class    the error's class name, on failure
+  #   error_code, error_subcode  Meta's codes, on an ApiError
+  #   retry_after    seconds, on a RateLimitError whose usage header says when access comes back
+  #
+  # The instrumenter measures the duration (ActiveSupport's event.duration).
+  module Instrumentation
+    EVENT_SUFFIX = ".wa_health"
+
+    # The payload keys an error fills in.
+    def self.error_facts(error)
+      facts = { error_class: error.class.name }
+      return facts unless error.is_a?(ApiError)
+
+      facts.merge(http_status: error.http_status, error_code: error.code, error_subcode: error.subcode,
+                  retry_after: error.retry_after).compact
+    end
+
+    private
+
+    def instrument(event, payload)
+      instrumenter = config.instrumenter
+      return yield(payload) if instrumenter.nil?
+
+      instrumenter.instrument("#{event}#{EVENT_SUFFIX}", payload) do
+        result = yield(payload)
+        payload[:http_status] = 200 unless payload.key?(:http_status)
+        result
+      rescue StandardError => e
+        payload.merge!(Instrumentation.error_facts(e))
+        raise
+      end
+    end
+  end
+end
