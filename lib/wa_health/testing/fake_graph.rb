@@ -47,8 +47,9 @@ module WaHealth
         }
       }.freeze
 
-      # One request as the fake received it.
-      Request = Struct.new(:http_method, :path, :query, :headers, :body, keyword_init: true) do
+      # One request as the fake received it. connection: which accepted connection carried it
+      # (1, 2, ... in accept order), to tell a reused keep-alive connection from a new one.
+      Request = Struct.new(:http_method, :path, :query, :headers, :body, :connection, keyword_init: true) do
         def params
           URI.decode_www_form(query.to_s).to_h
         end
@@ -153,13 +154,18 @@ module WaHealth
         queue_response(status: status, body: { "error" => error }, **match)
       end
 
-      # Queue any answer: body is a Hash (sent as JSON) or a String (sent as is, e.g. HTML).
-      def queue_response(status:, body:, content_type: nil, headers: {}, node: nil, endpoint: nil, times: 1, delay: nil)
-        entry = { "status" => status, "body" => body, "headers" => stringify(headers), "times" => times }
-        entry["content_type"] = content_type if content_type
-        entry["node"] = node.to_s if node
-        entry["endpoint"] = endpoint.to_s if endpoint
-        entry["delay_ms"] = (delay.to_f * 1000).round if delay
+      # Queue any answer: body is a Hash (sent as JSON) or a String (sent as is, e.g. HTML; a binary
+      # or invalid UTF-8 String is sent byte for byte, e.g. gzip data). delay: seconds before the
+      # answer starts. drip: seconds between chunks of chunk_bytes (default 1) bytes, sent chunked
+      # after the headers. cut_after: announce the whole body, send only this many bytes, then drop
+      # the connection. hang_up: close the connection instead of answering.
+      def queue_response(status: 200, body: nil, content_type: nil, headers: {}, node: nil, endpoint: nil, times: 1,
+                         delay: nil, drip: nil, chunk_bytes: nil, cut_after: nil, hang_up: false)
+        entry = { "status" => status, "headers" => stringify(headers), "times" => times, "hang_up" => hang_up,
+                  "content_type" => content_type, "node" => text_or_nil(node), "endpoint" => text_or_nil(endpoint),
+                  "delay_ms" => milliseconds(delay), "drip_ms" => milliseconds(drip), "chunk_bytes" => chunk_bytes,
+                  "cut_after_bytes" => cut_after }.compact
+        entry.merge!(body_entry(body))
         @native.enqueue(JSON.generate(entry))
         self
       end
@@ -172,7 +178,7 @@ module WaHealth
       def requests
         JSON.parse(@native.requests).map do |request|
           Request.new(http_method: request["method"], path: request["path"], query: request["query"],
-                      headers: request["headers"], body: request["body"])
+                      headers: request["headers"], body: request["body"], connection: request["connection"])
         end
       end
 
@@ -209,6 +215,19 @@ module WaHealth
 
       def stringify(hash)
         JSON.parse(JSON.generate(hash))
+      end
+
+      def body_entry(body)
+        raw = body.is_a?(String) && (body.encoding == Encoding::BINARY || !body.valid_encoding?)
+        raw ? { "body_base64" => [body].pack("m0") } : { "body" => body }
+      end
+
+      def milliseconds(seconds)
+        (seconds.to_f * 1000).round unless seconds.nil?
+      end
+
+      def text_or_nil(value)
+        value&.to_s
       end
     end
   end

@@ -178,6 +178,7 @@ struct Canned {
     times: u64,
     drip: Option<Drip>,
     hang_up: bool,
+    cut_after: Option<usize>,
 }
 
 /// One request as received (and as recorded in the log).
@@ -212,6 +213,8 @@ struct Reply {
     drip: Option<Drip>,
     /// Close the connection instead of answering (canned `hang_up`).
     hang_up: bool,
+    /// Send only this many body bytes, then drop the connection (canned `cut_after_bytes`).
+    cut_after: Option<usize>,
 }
 
 /// Result of [`SharedState::admit`].
@@ -429,6 +432,7 @@ impl SharedState {
     /// absent: empty), "body_base64" (raw bytes, e.g. invalid UTF-8 or gzip data), "content_type",
     /// "headers" ({name: value}, null removes a default header), "delay_ms", "drip_ms" and
     /// "chunk_bytes" (send the body `chunk_bytes` (default 1) at a time, `drip_ms` apart, chunked),
+    /// "cut_after_bytes" (announce the whole body, send this many bytes, drop the connection),
     /// "hang_up" (true: close the connection without answering), "times" (default 1)}`. The first
     /// entry whose node/endpoint match a request answers it instead of the normal logic (auth
     /// included).
@@ -550,6 +554,7 @@ fn parse_canned(v: &Value) -> Result<Canned, String> {
         times: 1,
         drip: None,
         hang_up: false,
+        cut_after: None,
     };
     let mut drip_ms = None;
     let mut chunk_bytes = None;
@@ -597,6 +602,14 @@ fn parse_canned(v: &Value) -> Result<Canned, String> {
                         .as_u64()
                         .filter(|n| *n >= 1)
                         .ok_or("response.chunk_bytes must be a positive integer")?,
+                )
+            }
+            "cut_after_bytes" => {
+                canned.cut_after = Some(
+                    value
+                        .as_u64()
+                        .and_then(|n| usize::try_from(n).ok())
+                        .ok_or("response.cut_after_bytes must be a non-negative integer")?,
                 )
             }
             "hang_up" => {
@@ -659,7 +672,7 @@ fn parse_canned(v: &Value) -> Result<Canned, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown response member {other:?} (known: node, endpoint, status, body, body_base64, content_type, headers, delay_ms, drip_ms, chunk_bytes, hang_up, times)"
+                    "unknown response member {other:?} (known: node, endpoint, status, body, body_base64, content_type, headers, delay_ms, drip_ms, chunk_bytes, cut_after_bytes, hang_up, times)"
                 ))
             }
         }
@@ -733,6 +746,7 @@ impl Reply {
             delay: Duration::ZERO,
             drip: None,
             hang_up: false,
+            cut_after: None,
         }
     }
 
@@ -1062,6 +1076,7 @@ impl Inner {
         reply.delay = canned.delay;
         reply.drip = canned.drip;
         reply.hang_up = canned.hang_up;
+        reply.cut_after = canned.cut_after;
         canned.times -= 1;
         if canned.times == 0 {
             self.queue.remove(index);
@@ -2047,6 +2062,8 @@ mod tests {
             .unwrap();
         st.enqueue(&json!({"hang_up": true, "delay_ms": 5}))
             .unwrap();
+        st.enqueue(&json!({"body": "abc", "cut_after_bytes": 1}))
+            .unwrap();
         for _ in 0..2 {
             let r = get(&st, "/v24.0/1001");
             assert_eq!(&r.body[..], b"\xff");
@@ -2070,6 +2087,8 @@ mod tests {
         let r = get(&st, "/v24.0/1001");
         assert!(r.hang_up);
         assert_eq!(r.delay, Duration::from_millis(5));
+        let r = get(&st, "/v24.0/1001");
+        assert_eq!((r.cut_after, &r.body[..]), (Some(1), &b"abc"[..]));
         // The normal logic never drips or hangs up.
         let r = get(&st, "/v24.0/1001");
         assert_eq!((r.status, r.drip, r.hang_up), (200, None, false));
@@ -2080,6 +2099,7 @@ mod tests {
             json!({"drip_ms": -1}),
             json!({"chunk_bytes": 0}),
             json!({"hang_up": "yes"}),
+            json!({"cut_after_bytes": -1}),
         ] {
             assert!(st.enqueue(&bad).is_err(), "{bad}");
         }

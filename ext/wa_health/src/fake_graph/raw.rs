@@ -2,7 +2,6 @@
 //! as gzip data), bodies that drip out a few bytes at a time, and the response body type that
 //! carries both to hyper.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -61,33 +60,73 @@ pub(super) fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// The response body: all at once, or dripped.
+/// How long a cut body waits between its last bytes and the cut.
+const CUT_PAUSE: Duration = Duration::from_millis(20);
+
+/// The error that ends a body cut short: hyper then drops the connection mid-body.
+#[derive(Debug)]
+pub(super) struct BodyCut;
+
+impl std::fmt::Display for BodyCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("body cut short on purpose")
+    }
+}
+
+impl std::error::Error for BodyCut {}
+
+/// The response body: all at once, or dripped; optionally cut short after some bytes (the
+/// Content-Length still announces all of them).
 pub(super) struct ReplyBody {
     data: Bytes,
     drip: Option<Drip>,
     pause: Option<Pin<Box<tokio::time::Sleep>>>,
+    announced: u64,
+    cut: bool,
 }
 
 impl ReplyBody {
     pub(super) fn new(data: Bytes, drip: Option<Drip>) -> ReplyBody {
         ReplyBody {
+            announced: data.len() as u64,
             data,
             drip,
             pause: None,
+            cut: false,
         }
+    }
+
+    /// Sends only the first `bytes` bytes, then fails the body.
+    pub(super) fn cut_after(mut self, bytes: usize) -> ReplyBody {
+        if bytes < self.data.len() {
+            self.data.truncate(bytes);
+            self.cut = true;
+        }
+        self
     }
 }
 
 impl Body for ReplyBody {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = BodyCut;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyCut>>> {
         let this = &mut *self;
         if this.data.is_empty() {
+            if this.cut {
+                // Wait a moment first, so that hyper flushes what was sent before the cut.
+                let pause = this
+                    .pause
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(CUT_PAUSE)));
+                if pause.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                this.cut = false;
+                return Poll::Ready(Some(Err(BodyCut)));
+            }
             return Poll::Ready(None);
         }
         let Some(drip) = this.drip else {
@@ -104,12 +143,12 @@ impl Body for ReplyBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_empty()
+        self.data.is_empty() && !self.cut
     }
 
     fn size_hint(&self) -> SizeHint {
         match self.drip {
-            None => SizeHint::with_exact(self.data.len() as u64),
+            None => SizeHint::with_exact(self.announced),
             Some(_) => SizeHint::default(),
         }
     }
@@ -174,6 +213,23 @@ mod tests {
         assert_eq!(empty.size_hint().exact(), Some(0));
         assert!(empty.is_end_stream());
         assert!(frames(empty).is_empty());
+    }
+
+    #[test]
+    fn cut_bodies_announce_everything_send_a_part_then_fail() {
+        let mut body = ReplyBody::new(Bytes::from_static(b"abcdef"), None).cut_after(2);
+        assert_eq!(body.size_hint().exact(), Some(6));
+        runtime().block_on(async {
+            async fn next(body: &mut ReplyBody) -> Option<Result<Frame<Bytes>, BodyCut>> {
+                std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await
+            }
+            let first = next(&mut body).await.unwrap().unwrap().into_data().unwrap();
+            assert_eq!(first, Bytes::from_static(b"ab"));
+            assert!(next(&mut body).await.unwrap().is_err());
+            assert!(next(&mut body).await.is_none());
+        });
+        let whole = ReplyBody::new(Bytes::from_static(b"ab"), None).cut_after(5);
+        assert_eq!(frames(whole).len(), 1);
     }
 
     #[test]

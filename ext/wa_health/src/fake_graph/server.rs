@@ -216,7 +216,11 @@ async fn handle(
 }
 
 fn into_response(reply: Reply) -> Response<ReplyBody> {
-    let mut response = Response::new(ReplyBody::new(reply.body, reply.drip));
+    let mut body = ReplyBody::new(reply.body, reply.drip);
+    if let Some(bytes) = reply.cut_after {
+        body = body.cut_after(bytes);
+    }
+    let mut response = Response::new(body);
     *response.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
@@ -708,6 +712,25 @@ mod tests {
             assert!(answer.is_empty(), "{:?}", String::from_utf8_lossy(&answer));
         });
         assert_eq!(server.state().requests().as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn cut_bodies_drop_the_connection_mid_body() {
+        let server = start_server();
+        server
+            .state()
+            .enqueue(&json!({"body": "abcdef", "cut_after_bytes": 2}))
+            .unwrap();
+        client_runtime().block_on(async {
+            let client = Client::connect(server.port()).await;
+            let raw = "GET /v24.0/1001 HTTP/1.1\r\nHost: x\r\n\r\n";
+            write_all(&client.stream, raw.as_bytes()).await.unwrap();
+            let (answer, closed) = read_until_close(&client.stream, Duration::from_secs(5)).await;
+            assert!(closed);
+            let answer = String::from_utf8(answer).unwrap();
+            assert!(answer.contains("content-length: 6\r\n"), "{answer}");
+            assert!(answer.ends_with("\r\n\r\nab"), "{answer:?}");
+        });
     }
 
     #[test]
