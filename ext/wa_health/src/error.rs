@@ -99,6 +99,27 @@ fn string_member(value: Option<&Value>) -> Option<String> {
     }
 }
 
+/// Longest text from Meta (in characters) kept in a message or an attribute: real ones are a few
+/// hundred at most, and a hostile or broken server must not put a megabyte into every log line.
+pub const MAX_META_TEXT_CHARS: usize = 1000;
+
+/// `text` cut after [`MAX_META_TEXT_CHARS`] characters (marked with "..."). Cut only after
+/// redaction, so a secret straddling the cut is already gone.
+fn bounded(text: &str) -> String {
+    match text.char_indices().nth(MAX_META_TEXT_CHARS) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// `text` with control characters (newlines included) as spaces: an exception message becomes a
+/// log line, and Meta's text must not be able to start a forged one.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// The facts an error is built from besides the body: kept apart so tests can build them freely.
 pub struct ErrorContext<'a> {
     pub http_status: u16,
@@ -122,7 +143,8 @@ pub fn api_error_from_response(body: &[u8], ctx: &ErrorContext<'_>) -> ApiError 
         Some(Value::Object(error)) => {
             let code = integer_member(error.get("code"));
             let subcode = integer_member(error.get("error_subcode"));
-            let meta_message = string_member(error.get("message"));
+            let meta_message = string_member(error.get("message"))
+                .map(|m| one_line(&bounded(&ctx.secrets.redact(&m))));
             let transient = matches!(error.get("is_transient"), Some(Value::Bool(true)))
                 || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
             let mut summary = format!("WhatsApp API request failed: HTTP {}", ctx.http_status);
@@ -134,7 +156,7 @@ pub fn api_error_from_response(body: &[u8], ctx: &ErrorContext<'_>) -> ApiError 
             }
             summary.push_str(": ");
             summary.push_str(meta_message.as_deref().unwrap_or("(no message from Meta)"));
-            let redact = |s: Option<String>| s.map(|s| ctx.secrets.redact(&s));
+            let redact = |s: Option<String>| s.map(|s| bounded(&ctx.secrets.redact(&s)));
             ApiError {
                 kind: classify(code, subcode),
                 message: ctx.secrets.redact(&summary),
@@ -181,7 +203,8 @@ fn summarise_foreign_body(body: &[u8], content_type: Option<&str>) -> String {
         .filter(|ct| !ct.is_empty() && ct.len() <= 64)
         .unwrap_or("unknown content type");
     format!(
-        "unexpected {kind} body ({} bytes) instead of a Graph API error",
+        "unexpected {} body ({} bytes) instead of a Graph API error",
+        one_line(kind),
         body.len()
     )
 }
@@ -261,6 +284,31 @@ mod tests {
         assert!(!err.message.contains(token));
         assert!(!err.message.contains("app-secret-value"));
         assert!(!err.user_message.unwrap().contains(token));
+    }
+
+    #[test]
+    fn meta_text_is_bounded_and_kept_on_one_line() {
+        let token = "EAAGm0PX4ZCpsBAxyzxyzxyzxyz";
+        let secrets = Secrets::new(token, None);
+        // The token straddles the cut: redaction comes first, so no part of it survives.
+        let long = format!("{}{token}{}", "a".repeat(990), "b".repeat(5000));
+        let body = serde_json::json!({"error": {"code": 1, "message": format!("line one\nline two\r\t{long}"),
+            "error_user_msg": long}})
+        .to_string();
+        let err = api_error_from_response(body.as_bytes(), &ctx(500, &secrets));
+        assert!(
+            err.message.contains("line one line two  "),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.chars().any(char::is_control));
+        assert!(err.message.ends_with("..."));
+        assert!(err.message.chars().count() < MAX_META_TEXT_CHARS + 100);
+        assert!(!err.message.contains("EAAGm0"));
+        let user_message = err.user_message.unwrap();
+        assert_eq!(user_message.chars().count(), MAX_META_TEXT_CHARS + 3);
+        assert!(user_message.starts_with(&"a".repeat(990)));
+        assert!(!user_message.contains("EAAGm0"));
     }
 
     #[test]
@@ -362,6 +410,8 @@ mod tests {
                 prop_assert!(err.message.starts_with(&prefix), "{}", err.message);
                 prop_assert_eq!(err.http_status, status);
                 prop_assert_eq!(err.kind, classify(err.code, err.subcode));
+                prop_assert!(!err.message.chars().any(char::is_control), "{:?}", err.message);
+                prop_assert!(err.message.chars().count() <= MAX_META_TEXT_CHARS + 200);
             }
 
             /// The class comes from `code` and `error_subcode` alone (numbers or numeric strings),
