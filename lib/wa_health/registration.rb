@@ -39,8 +39,18 @@ module WaHealth
   end
 
   # Raised by WebhookSetup#perform when the webhook subscription fails; the channel then needs
-  # reauthorization, as in Chatwoot. The cause is the underlying WaHealth::Error.
-  class WebhookSetupError < Error; end
+  # reauthorization, as in Chatwoot. The cause is the underlying WaHealth::Error. result: the
+  # WebhookSetup::Result of the steps before: when result.pin is set, the number was registered with
+  # that PIN and it must still be stored (as Chatwoot does), or the next registration fails with a
+  # PIN mismatch.
+  class WebhookSetupError < Error
+    attr_reader :result
+
+    def initialize(message = nil, result: nil)
+      super(message)
+      @result = result
+    end
+  end
 
   # The registration half of the public API (see README "Registration").
   module Registration

@@ -48,9 +48,10 @@ module WaHealth
       health, health_error = read_health
       decision = health && WaHealth.registration_decision(health)
       registered, pin, registration_error = register_if_needed(decision, health_error)
-      subscribe
-      Result.new(registered: registered, pin: registered ? pin : nil, decision: decision,
-                 registration_error: registration_error, health: health)
+      result = Result.new(registered: registered, pin: registered ? pin : nil, decision: decision,
+                          registration_error: registration_error, health: health)
+      subscribe(result)
+      result
     end
 
     def inspect
@@ -92,13 +93,13 @@ module WaHealth
       end
     end
 
-    def subscribe
+    def subscribe(result)
       WaHealth.subscribe_webhook(business_account_id: @business_account_id, access_token: @access_token,
                                  callback_url: @callback_url, verify_token: @verify_token, **@options)
       log(:info, "webhook subscribed")
     rescue Error => e
       log(:error, "webhook setup failed (#{e.class}: #{e.message})")
-      raise WebhookSetupError, "Webhook setup failed: #{e.message}"
+      raise WebhookSetupError.new("Webhook setup failed: #{e.message}", result: result)
     end
 
     def log(level, text)
