@@ -53,3 +53,7 @@ end
 
 require_relative "wa_health/webhook_setup"
 require_relative "wa_health/report"
+
+# The Rails integration loads when Rails is already loaded (as in any Rails app); otherwise
+# `require "wa_health/rails"`.
+require_relative "wa_health/rails" if defined?(Rails::Railtie)

@@ -1,0 +1,66 @@
+# frozen_string_literal: true
+
+require "rails/railtie"
+require "active_support/notifications"
+require "active_support/ordered_options"
+require "wa_health"
+require_relative "health_endpoint"
+
+module WaHealth
+  # Rails integration, loaded by `require "wa_health"` when Rails is loaded first (as in any Rails app)
+  # or by `require "wa_health/rails"`:
+  #
+  #   # config/application.rb (or an environment file)
+  #   config.wa_health.api_version = "v24.0"
+  #   config.wa_health.timeout = 10
+  #   config.wa_health.app_secret = ENV["WHATSAPP_APP_SECRET"]
+  #
+  # Settings: every Configuration::CONNECTION_OPTIONS (api_version, base_url, timeout, open_timeout,
+  # app_secret), plus logger (default Rails.logger) and instrumenter (default
+  # ActiveSupport::Notifications: events fetch.wa_health, register.wa_health, deregister.wa_health,
+  # subscribe_webhook.wa_health, fetch_many.wa_health). Unset ones keep WaHealth's defaults. The Railtie
+  # also adds the gem's secret parameter names to config.filter_parameters, and loads
+  # wa_health/sidekiq when Sidekiq is loaded.
+  class Railtie < ::Rails::Railtie
+    # Names that carry a Meta token, the app secret or a registration PIN in Chatwoot: request parameters,
+    # and (through ActiveRecord's filter_attributes) model attributes in #inspect and SQL logs. Chatwoot
+    # keeps the token inside Channel::Whatsapp#provider_config, so that whole attribute is filtered.
+    FILTER_PARAMETERS = %i[api_key access_token app_secret verification_pin provider_config].freeze
+
+    # config.wa_health: ActiveSupport::OrderedOptions whose inspect hides the app secret.
+    class Options < ActiveSupport::OrderedOptions
+      def inspect
+        shown = to_h { |key, value| [key, key == :app_secret && value ? "[REDACTED]" : value] }
+        "#<#{self.class.name} #{shown.inspect}>"
+      end
+      alias to_s inspect
+    end
+
+    config.wa_health = Options.new
+
+    initializer "wa_health.filter_parameters", before: "active_record.set_filter_attributes" do |app|
+      app.config.filter_parameters |= FILTER_PARAMETERS
+    end
+
+    initializer "wa_health.configure" do |app|
+      WaHealth::Railtie.apply(app.config.wa_health)
+    end
+
+    initializer "wa_health.sidekiq" do
+      require "wa_health/sidekiq" if defined?(::Sidekiq)
+    end
+
+    # Maps config.wa_health onto WaHealth.config. Runs at boot; call it again after
+    # WaHealth.reset_config! (e.g. in a test suite) to get the app's settings back.
+    def self.apply(options)
+      WaHealth.configure do |config|
+        Configuration::CONNECTION_OPTIONS.each do |name|
+          value = options[name]
+          config.public_send(:"#{name}=", value) unless value.nil?
+        end
+        config.logger = options.key?(:logger) ? options[:logger] : ::Rails.logger
+        config.instrumenter = options.key?(:instrumenter) ? options[:instrumenter] : ActiveSupport::Notifications
+      end
+    end
+  end
+end

@@ -1,0 +1,28 @@
+# frozen_string_literal: true
+
+module Api
+  module V1
+    module Accounts
+      # Chatwoot's InboxesController, health action only, on WaHealth::HealthEndpoint.
+      class InboxesController < BaseController
+        include WaHealth::HealthEndpoint
+
+        before_action :fetch_inbox
+
+        def health
+          channel = @inbox.channel
+          render_wa_health(channel, previous: channel.try(:health_snapshot)) do |report|
+            channel.update!(health_snapshot: report.as_json)
+          end
+        end
+
+        private
+
+        def fetch_inbox
+          @inbox = current_account.inboxes.find(params[:id])
+          authorize_inbox!(@inbox)
+        end
+      end
+    end
+  end
+end

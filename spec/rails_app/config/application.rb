@@ -1,0 +1,38 @@
+# frozen_string_literal: true
+
+# A Chatwoot-shaped Rails 6.1 app for the integration specs: API only, SQLite in memory, the models and
+# the inboxes health endpoint Chatwoot has. Loaded by spec/rails_helper.rb only.
+require "logger"
+require "stringio"
+require "rails"
+require "active_record/railtie"
+require "action_controller/railtie"
+require "wa_health"
+require "wa_health/rails"
+
+Rails.env = "test"
+
+module RailsApp
+  # Everything the app logs, for the specs that check no secret reaches a log line.
+  LOG = StringIO.new
+
+  class Application < Rails::Application
+    config.root = File.expand_path("..", __dir__)
+    config.load_defaults 6.1
+    config.api_only = true
+    config.eager_load = false
+    config.secret_key_base = "wa_health-rails-app-only-used-in-specs"
+    config.logger = ActiveSupport::Logger.new(LOG)
+    # Production's level. At :debug, Rails 6.1 logs SQL bind values unfiltered (provider_config with the
+    # token included); Rails 7 filters them through filter_attributes, which the Railtie fills.
+    config.log_level = :info
+    config.hosts.clear
+    config.action_dispatch.show_exceptions = false
+    config.active_support.deprecation = :raise
+    config.filter_parameters += [:password]
+
+    # What Chatwoot's config/application.rb would set (base_url points at FakeGraph in each spec).
+    config.wa_health.api_version = "v24.0"
+    config.wa_health.timeout = 5
+  end
+end
