@@ -5,6 +5,7 @@ pub mod convert;
 pub mod errors;
 pub mod fake;
 pub mod graph;
+pub mod interrupt;
 pub mod nogvl;
 pub mod rules;
 

@@ -2,7 +2,9 @@
 //!
 //! magnus has no safe wrapper for this, so it is done here once: the work runs through a trampoline
 //! that catches panics, touches no Ruby object, and can be stopped by Ruby's unblocking function
-//! (Thread#kill, Thread#raise, Timeout, Ctrl-C) through a cancellation token.
+//! (Thread#kill, Thread#raise, Timeout, Ctrl-C) through a cancellation token. The unblocking
+//! function is the async-signal-safe one of `interrupt.rs` (see there why), with a direct one as
+//! the fallback.
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -10,6 +12,8 @@ use std::ptr::null_mut;
 
 use magnus::Error;
 use tokio_util::sync::CancellationToken;
+
+use super::interrupt::{self, Registration};
 
 struct Job<F, T> {
     work: Option<F>,
@@ -53,20 +57,33 @@ where
         cancel: CancellationToken::new(),
         result: None,
     };
+    // Lives until after the GVL is back, so the interrupt hub can still find the token.
+    let registration = Registration::new(&job.cancel);
     let job_ptr = &mut job as *mut Job<F, T> as *mut c_void;
     let token_ptr = &job.cancel as *const CancellationToken as *mut c_void;
     magnus::rb_sys::protect(|| {
-        // SAFETY: both pointers outlive the call; `run_job` matches the type behind `job_ptr`.
+        // SAFETY: both pointers outlive the call; `run_job` matches the type behind `job_ptr`;
+        // `interrupt::unblock` is async-signal-safe, as RB_NOGVL_UBF_ASYNC_SAFE promises Ruby.
         unsafe {
-            rb_sys::rb_thread_call_without_gvl(
-                Some(run_job::<F, T>),
-                job_ptr,
-                Some(unblock),
-                token_ptr,
-            );
+            match &registration {
+                Some(registration) => rb_sys::rb_nogvl(
+                    Some(run_job::<F, T>),
+                    job_ptr,
+                    Some(interrupt::unblock),
+                    registration.arg(),
+                    rb_sys::RB_NOGVL_UBF_ASYNC_SAFE as std::os::raw::c_int,
+                ),
+                None => rb_sys::rb_thread_call_without_gvl(
+                    Some(run_job::<F, T>),
+                    job_ptr,
+                    Some(unblock),
+                    token_ptr,
+                ),
+            };
         }
         rb_sys::Qnil as rb_sys::VALUE
     })?;
+    drop(registration);
     Ok(match job.result.take() {
         Some(Ok(value)) => Outcome::Done(value),
         Some(Err(_)) => Outcome::Panicked,
