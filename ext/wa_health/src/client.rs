@@ -135,46 +135,101 @@ pub fn validate_access_token(token: &str) -> GraphResult<()> {
     Ok(())
 }
 
-/// The process-wide runtime and HTTP clients. Rebuilt in a forked child: the parent's runtime
-/// threads do not exist there, and its pooled sockets belong to the parent.
+/// An HTTP engine: a current-thread tokio runtime and its keep-alive pools. It does no work of its
+/// own: it runs only inside [`Engine::block_on`], on the caller's thread. A Ruby thread waiting on
+/// Meta therefore drives its own sockets, with no hand-off to runtime worker threads and back
+/// (those hand-offs cost more than the loopback round trip itself; see bench/RESULTS.md).
+///
+/// Engines live in a process-wide pool. A call leases one (the most recently returned, whose
+/// connections are the warmest) and gives it back when it ends, so there are as many engines as
+/// the peak number of concurrent calls, and keep-alive connections are shared between threads.
+/// The pool is rebuilt in a forked child: the parent's sockets and epoll set are not the child's.
 pub struct Engine {
     runtime: tokio::runtime::Runtime,
     clients: Mutex<HashMap<u64, reqwest::Client>>,
 }
 
-struct EngineSlot {
+/// Idle engines kept for reuse; more than this (after a burst of concurrent calls) are dropped.
+const MAX_IDLE_ENGINES: usize = 64;
+
+struct EnginePool {
     pid: u32,
-    engine: Arc<Engine>,
+    idle: Vec<Arc<Engine>>,
 }
 
-static ENGINE: Mutex<Option<EngineSlot>> = Mutex::new(None);
+static ENGINES: Mutex<Option<EnginePool>> = Mutex::new(None);
 
-impl Engine {
-    pub fn global() -> GraphResult<Arc<Engine>> {
-        let mut slot = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
-        let pid = std::process::id();
-        if let Some(existing) = slot.as_ref() {
-            if existing.pid == pid {
-                return Ok(existing.engine.clone());
+fn engine_pool() -> std::sync::MutexGuard<'static, Option<EnginePool>> {
+    ENGINES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One caller's exclusive use of an [`Engine`]; returns it to the pool when dropped.
+/// Dereferences to the `Arc<Engine>` that futures of this call may clone.
+pub struct EngineLease {
+    engine: Option<Arc<Engine>>,
+    pid: u32,
+}
+
+impl std::ops::Deref for EngineLease {
+    type Target = Arc<Engine>;
+
+    fn deref(&self) -> &Arc<Engine> {
+        self.engine
+            .as_ref()
+            .expect("an engine lease holds its engine until dropped")
+    }
+}
+
+impl Drop for EngineLease {
+    fn drop(&mut self) {
+        let Some(engine) = self.engine.take() else {
+            return;
+        };
+        let mut pool = engine_pool();
+        match pool.as_mut() {
+            Some(pool) if pool.pid == self.pid && pool.idle.len() < MAX_IDLE_ENGINES => {
+                pool.idle.push(engine);
+            }
+            _ => {
+                drop(pool);
+                drop(engine);
             }
         }
-        if let Some(stale) = slot.take() {
-            // Inherited across fork: dropping it would try to join threads that only exist in the
-            // parent. Leaking it is the safe choice (its memory is the parent's copy-on-write pages).
-            std::mem::forget(stale);
-        }
-        let engine = Arc::new(Engine::new()?);
-        *slot = Some(EngineSlot {
+    }
+}
+
+impl Engine {
+    /// An engine for one call (or one batch), taken from the pool or built.
+    pub fn lease() -> GraphResult<EngineLease> {
+        let pid = std::process::id();
+        let reused = {
+            let mut pool = engine_pool();
+            if pool.as_ref().is_some_and(|p| p.pid != pid) {
+                if let Some(stale) = pool.take() {
+                    // Inherited across fork: dropping would close sockets and epoll registrations
+                    // that the parent still uses. Leaking is the safe choice (copy-on-write pages).
+                    std::mem::forget(stale);
+                }
+            }
+            pool.get_or_insert_with(|| EnginePool {
+                pid,
+                idle: Vec::new(),
+            })
+            .idle
+            .pop()
+        };
+        let engine = match reused {
+            Some(engine) => engine,
+            None => Arc::new(Engine::new()?),
+        };
+        Ok(EngineLease {
+            engine: Some(engine),
             pid,
-            engine: engine.clone(),
-        });
-        Ok(engine)
+        })
     }
 
     fn new() -> GraphResult<Engine> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("wa_health-io")
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| GraphError::Internal(format!("cannot start the I/O runtime: {e}")))?;
@@ -204,7 +259,7 @@ impl Engine {
     }
 
     /// Runs `work` to completion on the calling thread, or stops early when `cancel` fires.
-    /// Must not be called from inside the runtime (the Ruby threads that call it never are).
+    /// Must not be called from inside a runtime (the Ruby threads that call it never are).
     pub fn block_on<T>(
         &self,
         cancel: &CancellationToken,
@@ -219,12 +274,10 @@ impl Engine {
         })
     }
 
-    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.runtime.spawn(future)
+    /// Makes this engine's runtime current until the guard drops, for dropping request futures
+    /// outside [`Engine::block_on`] (a pooled connection may spawn a task when it is released).
+    pub fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
+        self.runtime.enter()
     }
 }
 

@@ -53,7 +53,7 @@ where
     F: FnOnce(Arc<Engine>) -> Fut,
     Fut: std::future::Future<Output = GraphResult<T>>,
 {
-    let engine = Engine::global().map_err(|e| to_ruby_error(ruby, e))?;
+    let engine = Engine::lease().map_err(|e| to_ruby_error(ruby, e))?;
     let outcome = without_gvl(|cancel| {
         let work = operation(engine.clone());
         engine.block_on(cancel, work)
