@@ -23,31 +23,31 @@ pub const WABA_FIELDS: &str = "id,name,owner_business_info";
 
 pub type HealthRecord = Vec<(&'static str, Value)>;
 
-fn text(value: Option<&Value>) -> Value {
+fn text(value: Option<Value>) -> Value {
     match value {
-        Some(Value::String(s)) => Value::String(s.clone()),
+        Some(s @ Value::String(_)) => s,
         // Ids have been seen as JSON numbers; Chatwoot compares them as strings.
         Some(Value::Number(n)) => Value::String(n.to_string()),
         _ => Value::Null,
     }
 }
 
-fn object(value: Option<&Value>) -> Value {
+fn object(value: Option<Value>) -> Value {
     match value {
-        Some(v @ Value::Object(_)) => v.clone(),
+        Some(v @ Value::Object(_)) => v,
         _ => Value::Null,
     }
 }
 
-fn boolean(value: Option<&Value>) -> Value {
+fn boolean(value: Option<Value>) -> Value {
     match value {
-        Some(v @ Value::Bool(_)) => v.clone(),
+        Some(v @ Value::Bool(_)) => v,
         _ => Value::Null,
     }
 }
 
-fn member<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    value.as_object().and_then(|m| m.get(key))
+fn member(value: &Value, key: &str) -> Option<Value> {
+    value.as_object().and_then(|m| m.get(key)).cloned()
 }
 
 /// Builds the record from the phone answer, the optional WABA answer, and the WABA id the caller
@@ -57,58 +57,62 @@ pub fn build_record(
     waba: Option<&Map<String, Value>>,
     business_account_id: Option<&str>,
 ) -> HealthRecord {
-    let throughput = object(phone.get("throughput"));
+    record_from_answers(phone.clone(), waba.cloned(), business_account_id)
+}
+
+/// [`build_record`] consuming the answers, so values move into the record instead of being copied.
+pub fn record_from_answers(
+    mut phone: Map<String, Value>,
+    waba: Option<Map<String, Value>>,
+    business_account_id: Option<&str>,
+) -> HealthRecord {
+    let mut phone = |key: &str| phone.remove(key);
+    let throughput = object(phone("throughput"));
     let throughput_level = text(member(&throughput, "level"));
-    let health_status = object(phone.get("health_status"));
+    let health_status = object(phone("health_status"));
     let can_send_message = text(member(&health_status, "can_send_message"));
-    let messaging_limit = match text(phone.get("whatsapp_business_manager_messaging_limit")) {
-        Value::Null => text(phone.get("messaging_limit_tier")),
+    let messaging_limit = match text(phone("whatsapp_business_manager_messaging_limit")) {
+        Value::Null => text(phone("messaging_limit_tier")),
         limit => limit,
     };
     let business_id = business_account_id.map_or(Value::Null, |id| Value::String(id.into()));
 
     let mut record: HealthRecord = vec![
-        (
-            "display_phone_number",
-            text(phone.get("display_phone_number")),
-        ),
-        ("verified_name", text(phone.get("verified_name"))),
-        ("name_status", text(phone.get("name_status"))),
-        ("quality_rating", text(phone.get("quality_rating"))),
+        ("display_phone_number", text(phone("display_phone_number"))),
+        ("verified_name", text(phone("verified_name"))),
+        ("name_status", text(phone("name_status"))),
+        ("quality_rating", text(phone("quality_rating"))),
         ("messaging_limit_tier", messaging_limit),
-        ("account_mode", text(phone.get("account_mode"))),
+        ("account_mode", text(phone("account_mode"))),
         (
             "code_verification_status",
-            text(phone.get("code_verification_status")),
+            text(phone("code_verification_status")),
         ),
         ("throughput", throughput),
-        (
-            "last_onboarded_time",
-            text(phone.get("last_onboarded_time")),
-        ),
-        ("platform_type", text(phone.get("platform_type"))),
+        ("last_onboarded_time", text(phone("last_onboarded_time"))),
+        ("platform_type", text(phone("platform_type"))),
         ("business_id", business_id.clone()),
-        ("id", text(phone.get("id"))),
-        ("status", text(phone.get("status"))),
-        ("new_name_status", text(phone.get("new_name_status"))),
+        ("id", text(phone("id"))),
+        ("status", text(phone("status"))),
+        ("new_name_status", text(phone("new_name_status"))),
         ("throughput_level", throughput_level),
-        ("is_on_biz_app", boolean(phone.get("is_on_biz_app"))),
+        ("is_on_biz_app", boolean(phone("is_on_biz_app"))),
         (
             "webhook_configuration",
-            object(phone.get("webhook_configuration")),
+            object(phone("webhook_configuration")),
         ),
         ("can_send_message", can_send_message),
         ("health_status", health_status),
     ];
-    if let Some(waba) = waba {
-        let owner = object(waba.get("owner_business_info"));
-        let waba_id = match text(waba.get("id")) {
+    if let Some(mut waba) = waba {
+        let owner = object(waba.remove("owner_business_info"));
+        let waba_id = match text(waba.remove("id")) {
             Value::Null => business_id,
             id => id,
         };
         record.extend([
             ("business_account_id", waba_id),
-            ("business_account_name", text(waba.get("name"))),
+            ("business_account_name", text(waba.remove("name"))),
             ("business_portfolio_id", text(member(&owner, "id"))),
             ("business_portfolio_name", text(member(&owner, "name"))),
         ]);
@@ -143,7 +147,7 @@ pub async fn fetch_health(
         },
     );
     match business_account_id {
-        None => Ok(build_record(&phone.await?, None, None)),
+        None => Ok(record_from_answers(phone.await?, None, None)),
         Some(waba_id) => {
             let waba = send(
                 engine,
@@ -161,7 +165,7 @@ pub async fn fetch_health(
             // The phone number's error matters more to the caller than the WABA's.
             let phone = phone?;
             let waba = waba?;
-            Ok(build_record(&phone, Some(&waba), Some(waba_id)))
+            Ok(record_from_answers(phone, Some(waba), Some(waba_id)))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! JSON values to Ruby objects and back. Nested objects keep String keys, as Chatwoot's
 //! `JSON.parse` output did; only the top level of a health record uses Symbols.
 
+use magnus::rb_sys::FromRawValue;
 use magnus::value::ReprValue;
 use magnus::{Error, IntoValue, RArray, RHash, RString, Ruby, Symbol, TryConvert, Value};
 use serde_json::{Map, Number, Value as Json};
@@ -27,10 +28,22 @@ pub fn json_to_ruby(ruby: &Ruby, value: &Json) -> Value {
         Json::Object(map) => {
             let hash = ruby.hash_new();
             for (key, item) in map {
-                let _ = hash.aset(ruby.str_new(key), json_to_ruby(ruby, item));
+                let _ = hash.aset(interned_str(key), json_to_ruby(ruby, item));
             }
             hash.as_value()
         }
+    }
+}
+
+/// The frozen, deduplicated String Hash#[]= would make of `key` anyway, without the copy.
+fn interned_str(key: &str) -> Value {
+    // SAFETY: a pointer and length of valid UTF-8 and the UTF-8 encoding; called with the GVL.
+    unsafe {
+        Value::from_raw(rb_sys::rb_enc_interned_str(
+            key.as_ptr().cast(),
+            key.len() as std::os::raw::c_long,
+            rb_sys::rb_utf8_encoding(),
+        ))
     }
 }
 
@@ -48,7 +61,8 @@ fn number_to_ruby(ruby: &Ruby, n: &Number) -> Value {
 pub fn record_to_ruby(ruby: &Ruby, record: &HealthRecord) -> RHash {
     let hash = ruby.hash_new();
     for (key, value) in record {
-        let _ = hash.aset(ruby.to_symbol(key), json_to_ruby(ruby, value));
+        // `sym_new` interns without allocating a String (`to_symbol` makes one per key).
+        let _ = hash.aset(ruby.sym_new(*key), json_to_ruby(ruby, value));
     }
     hash
 }
