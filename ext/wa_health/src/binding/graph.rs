@@ -1,6 +1,7 @@
 //! Ruby entry points for Graph calls: argument conversion, then the network wait without the GVL.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use magnus::{Error, RHash, Ruby};
 
@@ -8,7 +9,7 @@ use super::convert::record_to_ruby;
 use super::errors::{panic_error, to_ruby_error};
 use super::nogvl::{without_gvl, Outcome};
 use crate::client::{validate_access_token, Connection, Engine};
-use crate::error::GraphResult;
+use crate::error::{GraphError, GraphResult};
 use crate::secrets::Secrets;
 use crate::{health, registration};
 
@@ -47,20 +48,55 @@ impl RbConnection {
     }
 }
 
+/// How often a request on the main thread comes back to Ruby to let it handle signals. Ruby runs
+/// the unblocking function for a signal only when some thread is free to notice the signal: when
+/// every thread is inside a request, Ctrl-C would otherwise wait for the request to end.
+const MAIN_THREAD_SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+fn on_main_thread() -> bool {
+    // SAFETY: called with the GVL held (from a method body), as both functions require.
+    unsafe { rb_sys::rb_thread_main() == rb_sys::rb_thread_current() }
+}
+
 /// Runs one Graph operation with the GVL released and turns its outcome into Ruby's terms.
-fn perform<T, F, Fut>(ruby: &Ruby, operation: F) -> Result<T, Error>
+///
+/// The operation is one future, created once and polled across as many GVL-free waits as it
+/// takes. A wait ends early when Ruby runs the unblocking function: Thread#kill, Thread#raise,
+/// Timeout, a signal, but also Thread#wakeup or an interrupt deferred by Thread.handle_interrupt.
+/// Ruby then checks its interrupts. If it raises, the future is dropped (which closes the
+/// request) and the exception propagates; if not, the same request goes on, so an interrupt that
+/// raises nothing never fails a call.
+pub(crate) fn perform<T, F, Fut>(ruby: &Ruby, operation: F) -> Result<T, Error>
 where
     F: FnOnce(Arc<Engine>) -> Fut,
     Fut: std::future::Future<Output = GraphResult<T>>,
 {
     let engine = Engine::lease().map_err(|e| to_ruby_error(ruby, e))?;
-    let outcome = without_gvl(|cancel| {
-        let work = operation(engine.clone());
-        engine.block_on(cancel, work)
-    })?;
-    match outcome {
-        Outcome::Done(result) => result.map_err(|e| to_ruby_error(ruby, e)),
-        Outcome::Panicked => Err(panic_error(ruby)),
+    let slice = on_main_thread().then_some(MAIN_THREAD_SIGNAL_CHECK);
+    // Declared before the future, so dropped after it: an abandoned request is dropped inside its
+    // runtime's context, however this function is left.
+    let _context = engine.enter();
+    let work = operation(engine.clone());
+    let mut work = std::pin::pin!(work);
+    loop {
+        let outcome = without_gvl(|cancel| {
+            engine.block_on(cancel, async {
+                match slice {
+                    Some(slice) => tokio::select! {
+                        result = work.as_mut() => Ok(Some(result)),
+                        _ = tokio::time::sleep(slice) => Ok(None),
+                    },
+                    None => Ok(Some(work.as_mut().await)),
+                }
+            })
+        })?;
+        match outcome {
+            Outcome::Done(Ok(Some(result))) => return result.map_err(|e| to_ruby_error(ruby, e)),
+            // Ruby has had its chance to raise and did not: keep waiting for the same answer.
+            Outcome::Done(Ok(None) | Err(GraphError::Cancelled)) => continue,
+            Outcome::Done(Err(error)) => return Err(to_ruby_error(ruby, error)),
+            Outcome::Panicked => return Err(panic_error(ruby)),
+        }
     }
 }
 
