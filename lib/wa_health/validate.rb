@@ -5,6 +5,9 @@ module WaHealth
   # Messages name the argument and never quote its value (it may be a secret).
   module Validate
     GRAPH_ID = /\A\d{1,32}\z/
+    # Longest text accepted for any argument (tokens, URLs, ...): far above any real value, far
+    # below what would make a request body or a header unreasonable.
+    MAX_TEXT_BYTES = 4096
 
     module_function
 
@@ -12,14 +15,14 @@ module WaHealth
       raise ArgumentError, "#{name} is missing" if blank?(value)
       raise ArgumentError, "#{name} must be a String or Integer" unless value.is_a?(String) || value.is_a?(Integer)
 
-      text = value.to_s
+      text = value.is_a?(String) ? utf8(value, name) : value.to_s
       raise ArgumentError, "#{name} must be a Graph id made of digits" unless GRAPH_ID.match?(text)
 
       text
     end
 
     def blank?(value)
-      value.nil? || (value.is_a?(String) && value.strip.empty?)
+      value.nil? || (value.is_a?(String) && value.valid_encoding? && value.strip.empty?)
     end
 
     def optional_graph_id(value, name)
@@ -32,19 +35,43 @@ module WaHealth
       raise ArgumentError, "#{name} is missing" if blank?(value)
       raise ArgumentError, "#{name} must be a String" unless value.is_a?(String)
 
-      value
+      utf8(value, name)
     end
 
     def text(value, name)
-      raise ArgumentError, "#{name} must be a non-blank String" unless value.is_a?(String) && !value.strip.empty?
+      raise ArgumentError, "#{name} must be a non-blank String" unless value.is_a?(String) && !blank?(value)
 
-      value
+      utf8(value, name)
     end
 
     def optional_text(value, name)
       return nil if value.nil? || value == ""
 
       text(value, name)
+    end
+
+    # The String as UTF-8 (what the native side reads), refusing what cannot be: invalid byte
+    # sequences, binary data that is not UTF-8, and anything over MAX_TEXT_BYTES. The value is
+    # never quoted (it may be a secret), and no encoding error is left as the cause.
+    def utf8(value, name)
+      raise ArgumentError, "#{name} is too long (over #{MAX_TEXT_BYTES} bytes)" if value.bytesize > MAX_TEXT_BYTES
+
+      converted = to_utf8(value)
+      raise ArgumentError, "#{name} must be valid UTF-8 text" unless converted&.valid_encoding?
+
+      converted
+    end
+
+    def to_utf8(value)
+      return value if value.encoding == Encoding::UTF_8
+      return value.dup.force_encoding(Encoding::UTF_8) if value.encoding == Encoding::BINARY
+      return nil unless value.valid_encoding?
+
+      begin
+        value.encode(Encoding::UTF_8)
+      rescue EncodingError
+        nil
+      end
     end
 
     def seconds(value, name)
