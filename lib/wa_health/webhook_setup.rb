@@ -71,12 +71,12 @@ module WaHealth
     def register_if_needed(decision, health_error)
       return [false, nil, nil] unless registration_needed?(decision, health_error)
 
-      pin = @pin || self.class.generate_pin
+      pin = @attempted_pin = @pin || self.class.generate_pin
       WaHealth.register(phone_number_id: @phone_number_id, access_token: @access_token, pin: pin, **@options)
       log(:info, "registered")
       [true, pin, nil]
     rescue Error, ArgumentError => e
-      log(:warn, "registration failed (#{e.class}: #{scrub(e.message, pin)}); continuing with webhook setup")
+      log(:warn, "registration failed (#{e.class}: #{e.message}); continuing with webhook setup")
       [false, nil, e]
     end
 
@@ -99,16 +99,18 @@ module WaHealth
       log(:info, "webhook subscribed")
     rescue Error => e
       log(:error, "webhook setup failed (#{e.class}: #{e.message})")
-      raise WebhookSetupError.new("Webhook setup failed: #{e.message}", result: result)
+      raise WebhookSetupError.new(scrub("Webhook setup failed: #{e.message}"), result: result)
     end
 
     def log(level, text)
-      (@logger || WaHealth.config.logger)&.public_send(level, "[wa_health] phone_number_id=#{@phone_number_id} #{text}")
+      line = scrub("[wa_health] phone_number_id=#{@phone_number_id} #{text}")
+      (@logger || WaHealth.config.logger)&.public_send(level, line)
     end
 
-    # Meta's messages never carry the PIN today; this keeps it that way if they start to.
-    def scrub(text, pin)
-      pin ? text.gsub(pin, "[REDACTED]") : text
+    # The PIN never goes into a log line or an error message of this class, whichever call's
+    # answer quoted it (each call redacts only the secrets it was given; only register gets the PIN).
+    def scrub(text)
+      [@pin, @attempted_pin].compact.uniq.reduce(text) { |scrubbed, pin| scrubbed.gsub(pin, "[REDACTED]") }
     end
   end
 end
