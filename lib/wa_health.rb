@@ -15,6 +15,7 @@ require_relative "wa_health/validate"
 require_relative "wa_health/configuration"
 require_relative "wa_health/instrumentation"
 require_relative "wa_health/registration"
+require_relative "wa_health/fetch_many"
 
 # WhatsApp Business phone number health and registration, for Chatwoot.
 module WaHealth

@@ -149,6 +149,9 @@ pub struct Engine {
     clients: Mutex<HashMap<u64, reqwest::Client>>,
 }
 
+/// Scheduler rounds [`Engine::settle`] gives ready tasks (a dropped request's connection needs two).
+const SETTLE_ROUNDS: usize = 4;
+
 /// Idle engines kept for reuse; more than this (after a burst of concurrent calls) are dropped.
 const MAX_IDLE_ENGINES: usize = 64;
 
@@ -265,13 +268,27 @@ impl Engine {
         cancel: &CancellationToken,
         work: impl Future<Output = GraphResult<T>>,
     ) -> GraphResult<T> {
-        self.runtime.block_on(async {
+        let result = self.runtime.block_on(async {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => Err(GraphError::Cancelled),
                 result = work => result,
             }
-        })
+        });
+        if matches!(result, Err(GraphError::Cancelled)) {
+            self.settle();
+        }
+        result
+    }
+
+    /// Lets the tasks that are ready run (without waiting for anything): connections whose request
+    /// was dropped mid-way close their socket now instead of when the engine is next leased.
+    pub fn settle(&self) {
+        self.runtime.block_on(async {
+            for _ in 0..SETTLE_ROUNDS {
+                tokio::task::yield_now().await;
+            }
+        });
     }
 
     /// Makes this engine's runtime current until the guard drops, for dropping request futures

@@ -1,6 +1,7 @@
 //! wa_health: WhatsApp Business phone number health and registration for Chatwoot.
 //! This file is the table of contents: it registers the Ruby methods, nothing else.
 
+pub mod batch;
 pub mod binding;
 pub mod client;
 pub mod decision;
@@ -31,6 +32,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     connection.define_method("api_version", method!(RbConnection::api_version, 0))?;
 
     native.define_singleton_method("fetch", function!(graph::fetch, 4))?;
+    native.define_singleton_method("fetch_many", function!(binding::batch::fetch_many, 3))?;
     native.define_singleton_method("register", function!(graph::register, 5))?;
     native.define_singleton_method("deregister", function!(graph::deregister, 3))?;
     native.define_singleton_method("subscribe_webhook", function!(graph::subscribe_webhook, 5))?;

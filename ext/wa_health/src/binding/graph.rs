@@ -17,8 +17,8 @@ use crate::{health, registration};
 /// app secret, so it has no readers and inspects as an opaque object.
 #[magnus::wrap(class = "WaHealth::Native::Connection", free_immediately, size)]
 pub struct RbConnection {
-    connection: Connection,
-    app_secret: Option<String>,
+    pub(crate) connection: Connection,
+    pub(crate) app_secret: Option<String>,
 }
 
 impl RbConnection {

@@ -1,0 +1,299 @@
+//! Many health reads at once: bounded concurrency on one engine, results in input order.
+//!
+//! A [`Sweep`] owns the requests not yet started, at most `concurrency` request futures, and one
+//! result slot per request. A request's input is moved into its future when it starts and is
+//! freed when it ends, so memory is the results plus `concurrency` requests in flight, whatever
+//! the number of requests. The futures run inside [`Sweep::run`], which the caller drives with
+//! `Engine::block_on`; `run` can return early to let the caller report progress, and resumes
+//! where it stopped. Dropping the sweep cancels every request still in flight.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
+
+use crate::client::{Connection, Engine};
+use crate::error::GraphResult;
+use crate::health::{fetch_health, HealthRecord};
+use crate::secrets::Secrets;
+
+pub const DEFAULT_CONCURRENCY: usize = 16;
+pub const MAX_CONCURRENCY: usize = 256;
+
+type Running<'a, T> = Pin<Box<dyn Future<Output = (usize, std::thread::Result<T>)> + 'a>>;
+type Launch<'a, I, T> = Box<dyn FnMut(I) -> Pin<Box<dyn Future<Output = T> + 'a>> + 'a>;
+
+/// A request whose future panicked. The other requests are not affected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Panicked;
+
+/// Why [`Sweep::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Every request has ended; take the results with [`Sweep::into_results`].
+    Finished,
+    /// `report_every` has passed since `run` was called and this many requests have ended.
+    Progress(usize),
+}
+
+pub struct Sweep<'a, I, T> {
+    pending: std::vec::IntoIter<I>,
+    next_index: usize,
+    concurrency: usize,
+    launch: Launch<'a, I, T>,
+    running: FuturesUnordered<Running<'a, T>>,
+    results: Vec<Option<Result<T, Panicked>>>,
+    done: usize,
+}
+
+impl<'a, I, T: 'a> Sweep<'a, I, T> {
+    /// `launch` turns one input into its request future. `concurrency` is clamped to
+    /// 1..=[`MAX_CONCURRENCY`].
+    pub fn new<F, Fut>(inputs: Vec<I>, concurrency: usize, mut launch: F) -> Sweep<'a, I, T>
+    where
+        F: FnMut(I) -> Fut + 'a,
+        Fut: Future<Output = T> + 'a,
+    {
+        let total = inputs.len();
+        let mut results = Vec::with_capacity(total);
+        results.resize_with(total, || None);
+        Sweep {
+            pending: inputs.into_iter(),
+            next_index: 0,
+            concurrency: concurrency.clamp(1, MAX_CONCURRENCY),
+            launch: Box::new(move |input| Box::pin(launch(input))),
+            running: FuturesUnordered::new(),
+            results,
+            done: 0,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.results.len()
+    }
+
+    pub fn done(&self) -> usize {
+        self.done
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.running.len()
+    }
+
+    fn fill(&mut self) {
+        while self.running.len() < self.concurrency {
+            let Some(input) = self.pending.next() else {
+                return;
+            };
+            let index = self.next_index;
+            self.next_index += 1;
+            let request = (self.launch)(input);
+            // A panic inside one request becomes that request's result, not the batch's.
+            self.running.push(Box::pin(
+                AssertUnwindSafe(request)
+                    .catch_unwind()
+                    .map(move |result| (index, result)),
+            ));
+        }
+    }
+
+    /// Runs requests until all have ended, or until a request ends after `report_every` has
+    /// passed since this call began (then the caller may report progress and call again).
+    /// Cancel-safe: dropping the future loses no result, and the next call carries on.
+    pub async fn run(&mut self, report_every: Option<Duration>) -> Step {
+        let started = Instant::now();
+        loop {
+            self.fill();
+            let Some((index, result)) = self.running.next().await else {
+                return Step::Finished;
+            };
+            self.results[index] = Some(result.map_err(|_| Panicked));
+            self.done += 1;
+            if self.done < self.total() && report_every.is_some_and(|d| started.elapsed() >= d) {
+                return Step::Progress(self.done);
+            }
+        }
+    }
+
+    /// The results in input order, once [`Sweep::run`] returned [`Step::Finished`]; `None` before.
+    pub fn into_results(mut self) -> Option<impl ExactSizeIterator<Item = Result<T, Panicked>>> {
+        if self.done < self.total() {
+            return None;
+        }
+        let results = std::mem::take(&mut self.results);
+        Some(
+            results
+                .into_iter()
+                .map(|slot| slot.unwrap_or(Err(Panicked))),
+        )
+    }
+}
+
+/// One element of a health sweep, with everything its request needs and no Ruby object.
+pub struct HealthRequest {
+    pub connection: Arc<Connection>,
+    pub secrets: Arc<Secrets>,
+    pub phone_number_id: String,
+    pub business_account_id: Option<String>,
+}
+
+/// A sweep of health reads on `engine` (which must stay leased while the sweep lives).
+pub fn health_sweep(
+    engine: &Engine,
+    requests: Vec<HealthRequest>,
+    concurrency: usize,
+) -> Sweep<'_, HealthRequest, GraphResult<HealthRecord>> {
+    Sweep::new(
+        requests,
+        concurrency,
+        move |request: HealthRequest| async move {
+            fetch_health(
+                engine,
+                &request.connection,
+                &request.secrets,
+                &request.phone_number_id,
+                request.business_account_id.as_deref(),
+            )
+            .await
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Counts itself in `live` (and the peak) from creation until dropped, finished or not.
+    struct Alive(Rc<Cell<usize>>);
+
+    impl Alive {
+        fn new(live: &Rc<Cell<usize>>, peak: &Rc<Cell<usize>>) -> Alive {
+            live.set(live.get() + 1);
+            peak.set(peak.get().max(live.get()));
+            Alive(live.clone())
+        }
+    }
+
+    impl Drop for Alive {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() - 1);
+        }
+    }
+
+    /// Sleeps `ms`, counting how many are alive at once; answers `value`.
+    fn sleeper(
+        live: Rc<Cell<usize>>,
+        peak: Rc<Cell<usize>>,
+    ) -> impl FnMut((u64, u32)) -> Pin<Box<dyn Future<Output = u32>>> {
+        move |(ms, value)| {
+            let live = live.clone();
+            let peak = peak.clone();
+            Box::pin(async move {
+                let _alive = Alive::new(&live, &peak);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                value
+            })
+        }
+    }
+
+    #[test]
+    fn results_keep_input_order_and_concurrency_is_bounded() {
+        let (live, peak) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        // Later inputs finish first: order must come from the index, not from completion.
+        let inputs: Vec<(u64, u32)> = (0..12).map(|i| (30 - 2 * i as u64, i)).collect();
+        let mut sweep = Sweep::new(inputs, 4, sleeper(live.clone(), peak.clone()));
+        assert_eq!(runtime().block_on(sweep.run(None)), Step::Finished);
+        let results: Vec<u32> = sweep.into_results().unwrap().map(Result::unwrap).collect();
+        assert_eq!(results, (0..12).collect::<Vec<_>>());
+        assert_eq!(peak.get(), 4);
+        assert_eq!(live.get(), 0);
+    }
+
+    #[test]
+    fn concurrency_is_clamped() {
+        let (live, peak) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        let mut sweep = Sweep::new(vec![(5, 1), (5, 2)], 0, sleeper(live, peak.clone()));
+        runtime().block_on(sweep.run(None));
+        assert_eq!(peak.get(), 1);
+        let sweep: Sweep<'_, u32, u32> = Sweep::new(vec![], 10_000, |v| async move { v });
+        assert_eq!(sweep.concurrency, MAX_CONCURRENCY);
+    }
+
+    #[test]
+    fn an_empty_sweep_finishes_at_once() {
+        let mut sweep: Sweep<'_, u32, u32> = Sweep::new(vec![], 4, |v| async move { v });
+        assert_eq!(runtime().block_on(sweep.run(None)), Step::Finished);
+        assert_eq!(sweep.into_results().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_panicking_request_fails_alone() {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let mut sweep = Sweep::new(vec![1u32, 2, 3], 2, |v| async move {
+            if v == 2 {
+                panic!("deliberate panic in one request");
+            }
+            v
+        });
+        let step = runtime().block_on(sweep.run(None));
+        std::panic::set_hook(previous);
+        assert_eq!(step, Step::Finished);
+        let results: Vec<_> = sweep.into_results().unwrap().collect();
+        assert_eq!(results, vec![Ok(1), Err(Panicked), Ok(3)]);
+    }
+
+    #[test]
+    fn progress_returns_early_and_resumes_where_it_stopped() {
+        let (live, peak) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        let inputs: Vec<(u64, u32)> = (0..10).map(|i| (20, i)).collect();
+        let mut sweep = Sweep::new(inputs, 2, sleeper(live, peak));
+        let rt = runtime();
+        let mut reports = Vec::new();
+        while let Step::Progress(done) = rt.block_on(sweep.run(Some(Duration::from_millis(30)))) {
+            reports.push(done);
+        }
+        assert!(!reports.is_empty(), "a 100 ms sweep reports every 30 ms");
+        assert!(reports.windows(2).all(|w| w[0] < w[1]), "{reports:?}");
+        assert!(reports.iter().all(|&done| done < 10), "{reports:?}");
+        let results: Vec<u32> = sweep.into_results().unwrap().map(Result::unwrap).collect();
+        assert_eq!(results, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn results_are_refused_before_the_end_and_dropping_cancels() {
+        let (live, peak) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        let inputs: Vec<(u64, u32)> = (0..6)
+            .map(|i| (if i == 0 { 1 } else { 60_000 }, i))
+            .collect();
+        let mut sweep = Sweep::new(inputs, 3, sleeper(live.clone(), peak));
+        let rt = runtime();
+        assert_eq!(
+            rt.block_on(sweep.run(Some(Duration::ZERO))),
+            Step::Progress(1)
+        );
+        assert_eq!((sweep.done(), sweep.in_flight(), live.get()), (1, 2, 2));
+        // Calling run again starts the next input in the freed slot.
+        let again = rt.block_on(async {
+            tokio::time::timeout(Duration::from_millis(20), sweep.run(None)).await
+        });
+        assert!(again.is_err(), "the other requests sleep for a minute");
+        assert_eq!((sweep.in_flight(), live.get()), (3, 3));
+        assert!(sweep.into_results().is_none());
+        // into_results consumed the unfinished sweep: its requests were dropped, not left running.
+        assert_eq!(live.get(), 0);
+    }
+}
