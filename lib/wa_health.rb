@@ -55,6 +55,8 @@ end
 require_relative "wa_health/webhook_setup"
 require_relative "wa_health/report"
 
-# The Rails integration loads when Rails is already loaded (as in any Rails app); otherwise
-# `require "wa_health/rails"`.
+# The Rails and Sidekiq integrations load when those are already loaded (as in any Rails app);
+# otherwise `require "wa_health/rails"` or `require "wa_health/sidekiq"` (the Railtie also loads the
+# Sidekiq one at boot, for a Sidekiq loaded after wa_health).
 require_relative "wa_health/rails" if defined?(Rails::Railtie)
+require_relative "wa_health/sidekiq" if defined?(Sidekiq)

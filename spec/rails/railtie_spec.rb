@@ -55,11 +55,14 @@ RSpec.describe WaHealth::Railtie do
     expect(filter.filter(params).to_s).not_to include("EAAG-secret")
   end
 
-  it "is loaded by a plain `require \"wa_health\"` in an app that loaded Rails first" do
+  it "is loaded by a plain `require \"wa_health\"` in an app that loaded Rails first, and loads the Sidekiq " \
+     "integration at boot for a Sidekiq required after wa_health" do
     script = <<~RUBY
       require "rails"
       require "action_controller/railtie"
       require "wa_health"
+      abort "SweepJob too early" if defined?(WaHealth::SweepJob)
+      require "sidekiq"
       class BootCheck < Rails::Application
         config.eager_load = false
         config.logger = Logger.new(nil)
@@ -69,10 +72,10 @@ RSpec.describe WaHealth::Railtie do
       Rails.env = "test"
       BootCheck.initialize!
       puts [WaHealth.config.api_version, WaHealth.config.logger.equal?(Rails.logger),
-            WaHealth.config.instrumenter.equal?(ActiveSupport::Notifications)].inspect
+            WaHealth.config.instrumenter.equal?(ActiveSupport::Notifications), defined?(WaHealth::SweepJob)].inspect
     RUBY
     out, err, status = Open3.capture3(RbConfig.ruby, "-I", File.expand_path("../../lib", __dir__), "-e", script)
     expect(status).to be_success, err
-    expect(out).to eq(%(["v21.0", true, true]\n))
+    expect(out).to eq(%(["v21.0", true, true, "constant"]\n))
   end
 end
