@@ -60,6 +60,19 @@ RSpec.describe "Forking after requests" do
     expect(parent_connections).to include(connections.last) # the parent's pool survived the fork
   end
 
+  it "gives the child working requests after the parent used fetch_many, and keeps the parent's working" do
+    requests = [{ phone_number_id: "1001", access_token: token, base_url: fake.url }] * 6
+    expect(WaHealth.fetch_many(requests, concurrency: 3)).to all(include(id: "1001"))
+    parent_connections = connections.uniq
+    report, took = in_child do
+      WaHealth.fetch_many(requests, concurrency: 3).map { |r| r[:id] } + [fetch("1002")[:verified_name]]
+    end
+    expect(report).to eq("value" => %w[1001 1001 1001 1001 1001 1001 Second])
+    expect(took).to be < 2
+    expect(connections(6).uniq & parent_connections).to be_empty
+    expect(WaHealth.fetch_many(requests, concurrency: 3)).to all(include(id: "1001"))
+  end
+
   it "serves several children at once, as Puma workers" do
     fetch
     reports = Array.new(4) { Thread.new { in_child { Array.new(5) { fetch[:id] }.uniq } } }.map(&:value)

@@ -93,6 +93,16 @@ RSpec.describe "Interrupting a request the server never answers" do
       expect(thread.value).to include(id: "1001", verified_name: "Slow")
     end
 
+    it "survives Thread#wakeup in fetch_many" do
+      fake.queue_response(status: 200, body: { "id" => "1001", "verified_name" => "Slow" }, node: "1001",
+                          endpoint: :get, delay: slow, times: 2)
+      requests = [{ phone_number_id: "1001", access_token: token, base_url: fake.url }] * 3
+      thread = Thread.new { WaHealth.fetch_many(requests) }
+      in_flight?(3)
+      thread.wakeup
+      expect(thread.value).to all(include(verified_name: "Slow"))
+    end
+
     it "defers Thread#raise under Thread.handle_interrupt(:never) until the block ends" do
       result = nil
       thread = Thread.new do
@@ -125,13 +135,14 @@ RSpec.describe "Interrupting a request the server never answers" do
   end
 
   context "with SIGINT (Ctrl-C) in another process" do
-    # The child prints "ready", then makes `threads` requests that never end (one on the main
-    # thread), so no Ruby thread is free to notice the signal: only the request can.
+    # The child makes `threads` calls that never end (one on the main thread), so no Ruby thread is
+    # free to notice the signal: only the call itself can. A fetch_many call makes 3 requests.
     def child_code
       <<~RUBY
         require "wa_health"
-        url, threads = ARGV[0], Integer(ARGV[1])
-        fetch = -> { WaHealth.fetch(phone_number_id: "1001", access_token: "test-token", base_url: url, timeout: 120) }
+        url, threads, many = ARGV[0], Integer(ARGV[1]), ARGV[2] == "fetch_many"
+        request = { phone_number_id: "1001", access_token: "test-token", base_url: url, timeout: 120 }
+        fetch = many ? -> { WaHealth.fetch_many([request] * 3) } : -> { WaHealth.fetch(**request) }
         (threads - 1).times { Thread.new { fetch.call rescue nil } }
         $stdout.sync = true
         begin
@@ -144,11 +155,12 @@ RSpec.describe "Interrupting a request the server never answers" do
       RUBY
     end
 
-    [1, 3].each do |threads|
-      it "raises Interrupt within 200 ms with #{threads} request(s) in flight" do
-        pid, out = spawn_ruby(child_code, fake.url, threads.to_s)
+    [[1, "fetch"], [3, "fetch"], [1, "fetch_many"], [2, "fetch_many"]].each do |threads, call|
+      it "raises Interrupt within 200 ms with #{threads} #{call} call(s) in flight" do
+        pid, out = spawn_ruby(child_code, fake.url, threads.to_s, call)
         begin
-          expect(in_flight?(threads)).to be(true)
+          requests = call == "fetch_many" ? 3 * threads : threads
+          expect(eventually { fake.stats["request_count"] >= requests }).to be(true)
           took = elapsed do
             Process.kill("INT", pid)
             expect(out.gets).to eq("interrupted\n")

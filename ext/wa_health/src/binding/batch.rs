@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use magnus::error::ErrorType;
 use magnus::rb_sys::AsRawValue;
@@ -21,7 +21,7 @@ use magnus::{Error, RArray, Ruby, TryConvert, Value};
 
 use super::convert::record_to_ruby;
 use super::errors::{panic_error, to_ruby_error};
-use super::graph::RbConnection;
+use super::graph::{on_main_thread, RbConnection, MAIN_THREAD_SIGNAL_CHECK};
 use super::nogvl::{without_gvl, Outcome};
 use crate::batch::{health_sweep, HealthRequest, Panicked, Step, Sweep, MAX_CONCURRENCY};
 use crate::client::{validate_access_token, validate_node_id, Connection, Engine};
@@ -90,23 +90,35 @@ pub fn fetch_many(
         sweep: Some(health_sweep(&engine, requests, limit)),
     };
     let report_every = progress.is_some().then_some(PROGRESS_EVERY);
+    // On the main thread, come back to Ruby now and then for signals (see graph::perform).
+    let slice = on_main_thread().then_some(MAIN_THREAD_SIGNAL_CHECK);
+    let mut last_report = Instant::now();
     loop {
         let Some(sweep) = guard.sweep.as_mut() else {
             return Err(panic_error(ruby));
         };
+        let wait = report_every.map(|every| every.saturating_sub(last_report.elapsed()));
         // Err: Ruby raised (Thread#raise, Timeout) or is killing the thread; the guard cancels.
         let outcome = without_gvl(|cancel| {
-            engine.block_on(cancel, async { Ok(sweep.run(report_every).await) })
+            engine.block_on(cancel, async {
+                match slice {
+                    // `run` may be dropped between two requests' ends: the sweep loses nothing.
+                    Some(slice) => Ok(tokio::time::timeout(slice, sweep.run(wait)).await.ok()),
+                    None => Ok(Some(sweep.run(wait).await)),
+                }
+            })
         })?;
         match outcome {
-            Outcome::Done(Ok(Step::Finished)) => break,
-            Outcome::Done(Ok(Step::Progress(done))) => {
+            Outcome::Done(Ok(Some(Step::Finished))) => break,
+            Outcome::Done(Ok(Some(Step::Progress(done)))) => {
+                last_report = Instant::now();
                 if let Some(block) = progress {
                     let _: Value = block.call((done, total))?;
                 }
             }
-            // Woken with nothing to raise (Thread#wakeup, a trap handler): carry on.
-            Outcome::Done(Err(_)) => {}
+            // The main thread's signal check, or woken with nothing to raise (Thread#wakeup, a
+            // trap handler): carry on.
+            Outcome::Done(Ok(None) | Err(_)) => {}
             Outcome::Panicked => return Err(panic_error(ruby)),
         }
     }

@@ -51,9 +51,9 @@ impl RbConnection {
 /// How often a request on the main thread comes back to Ruby to let it handle signals. Ruby runs
 /// the unblocking function for a signal only when some thread is free to notice the signal: when
 /// every thread is inside a request, Ctrl-C would otherwise wait for the request to end.
-const MAIN_THREAD_SIGNAL_CHECK: Duration = Duration::from_millis(50);
+pub(crate) const MAIN_THREAD_SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
-fn on_main_thread() -> bool {
+pub(crate) fn on_main_thread() -> bool {
     // SAFETY: called with the GVL held (from a method body), as both functions require.
     unsafe { rb_sys::rb_thread_main() == rb_sys::rb_thread_current() }
 }
