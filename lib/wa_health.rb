@@ -58,5 +58,5 @@ require_relative "wa_health/report"
 # The Rails and Sidekiq integrations load when those are already loaded (as in any Rails app);
 # otherwise `require "wa_health/rails"` or `require "wa_health/sidekiq"` (the Railtie also loads the
 # Sidekiq one at boot, for a Sidekiq loaded after wa_health).
-require_relative "wa_health/rails" if defined?(Rails::Railtie)
-require_relative "wa_health/sidekiq" if defined?(Sidekiq)
+require_relative "wa_health/rails" if defined?(Rails::Railtie) && !defined?(WaHealth::Railtie)
+require_relative "wa_health/sidekiq" if defined?(Sidekiq) && !defined?(WaHealth::SweepJob)

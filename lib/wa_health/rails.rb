@@ -3,8 +3,6 @@
 require "rails/railtie"
 require "active_support/notifications"
 require "active_support/ordered_options"
-require "wa_health"
-require_relative "health_endpoint"
 
 module WaHealth
   # Rails integration, loaded by `require "wa_health"` when Rails is loaded first (as in any Rails app)
@@ -64,3 +62,7 @@ module WaHealth
     end
   end
 end
+
+require_relative "health_endpoint"
+# Required on its own, this file loads the gem after defining the Railtie (wa_health.rb then skips it).
+require "wa_health" unless defined?(WaHealth::Configuration)

@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require "sidekiq"
-require "wa_health"
 
 # Fleet sweeps on Sidekiq, loaded by `require "wa_health"` when Sidekiq is already loaded, by the
 # Railtie at boot when Sidekiq is loaded, or by `require "wa_health/sidekiq"`.
@@ -181,3 +180,6 @@ module WaHealth
     end
   end
 end
+
+# Required on its own, this file loads the gem after defining the job (wa_health.rb then skips it).
+require "wa_health" unless defined?(WaHealth::Configuration)

@@ -74,8 +74,9 @@ RSpec.describe WaHealth::Railtie do
       puts [WaHealth.config.api_version, WaHealth.config.logger.equal?(Rails.logger),
             WaHealth.config.instrumenter.equal?(ActiveSupport::Notifications), defined?(WaHealth::SweepJob)].inspect
     RUBY
-    out, err, status = Open3.capture3(RbConfig.ruby, "-I", File.expand_path("../../lib", __dir__), "-e", script)
+    out, err, status = Open3.capture3(RbConfig.ruby, "-w", "-I", File.expand_path("../../lib", __dir__), "-e", script)
     expect(status).to be_success, err
     expect(out).to eq(%(["v21.0", true, true, "constant"]\n))
+    expect(err).not_to match(/circular require/)
   end
 end

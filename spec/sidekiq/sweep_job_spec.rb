@@ -163,10 +163,14 @@ RSpec.describe WaHealth::SweepJob do
     expect { WaHealth.health_sink = 42 }.to raise_error(ArgumentError, /health_sink/)
   end
 
-  it "is loaded by a plain `require \"wa_health\"` when Sidekiq is already loaded" do
-    script = 'require "sidekiq"; require "wa_health"; puts WaHealth::SweepJob.get_sidekiq_options["retry"]'
-    out, err, status = Open3.capture3(RbConfig.ruby, "-I", File.expand_path("../../lib", __dir__), "-e", script)
-    expect(status).to be_success, err
-    expect(out).to eq("3\n")
+  it "is loaded by `require \"wa_health\"` after Sidekiq, or on its own, without circular requires" do
+    lib = File.expand_path("../../lib", __dir__)
+    ['require "sidekiq"; require "wa_health"', 'require "wa_health/sidekiq"'].each do |requires|
+      script = "#{requires}; puts [WaHealth::SweepJob.get_sidekiq_options['retry'], WaHealth.respond_to?(:fetch_many)]"
+      out, err, status = Open3.capture3(RbConfig.ruby, "-w", "-I", lib, "-e", script)
+      expect(status).to be_success, err
+      expect(out).to eq("3\ntrue\n")
+      expect(err).not_to match(/circular require/)
+    end
   end
 end
