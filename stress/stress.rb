@@ -406,6 +406,19 @@ module WaHealthStress
   PARTS = { "load" => :load, "forks" => :forks, "interrupts" => :interrupts, "sigint" => :sigint,
             "hostile" => :hostile }.merge(ENV["STRESS_DNS"] == "1" ? { "dns" => :dns } : {}).freeze
 
+  NOTES = <<~MARKDOWN
+    ## Reading these numbers
+
+    - Every part runs in one process with its FakeGraph. RSS and socket counts include the fake's
+      share, and the machine may be busy with other work, so timings vary from run to run.
+    - Sockets stay constant across the fork and interrupt parts. Most of them are keep-alive
+      connections that idle engines pooled during the load part (one engine per concurrent thread).
+      An idle engine's runtime runs only while a call uses it, so connections that the stopped load
+      FakeGraph closed sit in CLOSE_WAIT until that engine is leased again. The count is bounded by
+      the engine pool; it does not grow.
+    - OS threads drop after the load part because the runtimes' idle blocking threads time out.
+  MARKDOWN
+
   def self.run(path)
     out = +"# rake stress: results\n\n"
     out << "Run #{Time.now.utc.strftime('%Y-%m-%d %H:%M UTC')} on #{Etc.nprocessors} CPU(s), " \
@@ -423,6 +436,7 @@ module WaHealthStress
       $stdout.puts section
       out << section
     end
+    out << NOTES
     File.write(path, out)
     $stdout.puts "stress: results written to #{path}"
     verdicts.values.all?
