@@ -45,6 +45,11 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
         function!(rules::registration_time, 6),
     )?;
     native.define_singleton_method("panic_for_test", function!(graph::panic_for_test, 0))?;
+    native.define_singleton_method("bench_floor", function!(binding::bench::floor, 3))?;
+    native.define_singleton_method(
+        "bench_sweep_floor",
+        function!(binding::bench::sweep_floor, 3),
+    )?;
 
     let fake = native.define_class("FakeServer", ruby.class_object())?;
     fake.define_singleton_method("new", function!(RbFakeServer::new, 0))?;

@@ -1,0 +1,82 @@
+# frozen_string_literal: true
+
+# `rake bench` (full run, writes bench/RESULTS.md) and `rake bench:smoke` (the same code at a tiny
+# scale, about 2 s, checks that every table row is produced; run by bin/test so the harness cannot rot).
+# Everything talks to FakeGraph on 127.0.0.1; nothing leaves the machine.
+
+$LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
+require_relative "suite"
+
+module WaHealthBench
+  # Runs the suite, prints the tables, checks the targets and (full run) updates RESULTS.md.
+  class Report
+    include Support
+
+    RESULTS = File.expand_path("RESULTS.md", __dir__)
+    BEGIN_MARK = "<!-- rake bench: generated from here -->"
+    END_MARK = "<!-- rake bench: generated up to here -->"
+    # Rows every run must produce, per section: the smoke fails when one is missing.
+    EXPECTED_ROWS = [4, 3, 5, 4, 2].freeze
+
+    def initialize(smoke:)
+      @smoke = smoke
+    end
+
+    def run
+      started = now
+      load_before = load_average
+      sections = Suite.new(@smoke ? Suite::SMOKE : Suite::FULL).run
+      text = render(sections, started, load_before)
+      puts text
+      check_rows(sections)
+      write(text) unless @smoke
+    end
+
+    private
+
+    def render(sections, started, load_before)
+      kind = @smoke ? "SMOKE run (tiny scale, numbers meaningless)" : "full run"
+      header = ["wa_health #{WaHealth::VERSION} benchmark, #{kind}",
+                "", "Run #{started} (UTC); load average before #{load_before}, after #{load_average}.", "",
+                table(%w[machine value], machine.to_a)]
+      body = sections.flat_map do |s|
+        ["", "### #{s.title}", "", table(s.headers, s.rows), *(s.notes.empty? ? [] : ["", s.notes])]
+      end
+      (header + body + ["", "### Targets", "", targets(sections)]).join("\n")
+    end
+
+    def targets(sections)
+      v = sections.map(&:facts).reduce(:merge)
+      rows = [
+        ["(1) fetch ≤ 1.5× the Rust floor", ratio(v[:fetch_vs_floor]), v[:fetch_vs_floor] <= 1.5],
+        ["(1) fetch ≥ 3× faster than HTTParty", ratio(v[:fetch_vs_httparty]), v[:fetch_vs_httparty] >= 3],
+        ["(2) 16 threads ≥ 12× one thread", ratio(v[:sixteen]), v[:sixteen] >= 12],
+        ["(3) fetch_many ≤ 1.2× ideal", ratio(v[:sweep_vs_ideal]), v[:sweep_vs_ideal] <= 1.2],
+        ["(3) fetch_many at least as fast as Hydra", "#{ratio(v[:sweep_vs_hydra])} Hydra's speed",
+         v[:sweep_vs_hydra] >= 1],
+        ["(4) RSS growth < 10 MB after 100,000 calls", mib(v[:growth]), v[:growth] < 10],
+        ["(4) no growth over batches 2..20 (not a target: flat memory)", mib(v[:batches_growth]),
+         v[:batches_growth] < 10]
+      ]
+      table(%w[target measured met?], rows.map { |name, value, met| [name, value, met ? "yes" : "**no**"] })
+    end
+
+    def check_rows(sections)
+      counts = sections.map { |s| s.rows.size }
+      return if counts == EXPECTED_ROWS && sections.all? { |s| s.rows.flatten.none?(&:nil?) }
+
+      abort "bench: expected #{EXPECTED_ROWS} rows per section, got #{counts}"
+    end
+
+    # Replaces the generated part of RESULTS.md and keeps the hand-written analysis around it.
+    def write(text)
+      current = File.exist?(RESULTS) ? File.read(RESULTS) : "# Benchmark results\n\n#{BEGIN_MARK}\n#{END_MARK}\n"
+      before, rest = current.split(BEGIN_MARK, 2)
+      after = rest.to_s.split(END_MARK, 2)[1].to_s
+      File.write(RESULTS, "#{before}#{BEGIN_MARK}\n#{text}\n#{END_MARK}#{after}")
+      puts "", "bench: wrote #{RESULTS}"
+    end
+  end
+end
+
+WaHealthBench::Report.new(smoke: ARGV.include?("--smoke")).run

@@ -1,0 +1,223 @@
+# frozen_string_literal: true
+
+require "fileutils"
+require "tmpdir"
+require "wa_health"
+require "wa_health/testing"
+require_relative "support"
+require_relative "contenders"
+require_relative "build"
+
+module WaHealthBench
+  # The five measurements of issue 5, each returning a section (title, table, notes and the values
+  # the targets are checked against). `scale` makes the same code a full run or a 2-second smoke.
+  class Suite
+    include Support
+    include Build
+
+    Scale = Struct.new(:rounds, :calls, :httparty_calls, :scaling_calls, :sweep_numbers, :sweep_rounds,
+                       :memory_calls, :memory_batches, :batch_size, :cold_build, keyword_init: true)
+    FULL = Scale.new(rounds: 9, calls: 2000, httparty_calls: 300, scaling_calls: 40, sweep_numbers: 5000,
+                     sweep_rounds: 3, memory_calls: 100_000, memory_batches: 20, batch_size: 5000, cold_build: true)
+    SMOKE = Scale.new(rounds: 1, calls: 50, httparty_calls: 10, scaling_calls: 2, sweep_numbers: 128,
+                      sweep_rounds: 1, memory_calls: 500, memory_batches: 2, batch_size: 128, cold_build: false)
+
+    LATENCY = 0.02
+    SWEEP_CONCURRENCY = 64
+    THREADS = [1, 4, 16].freeze
+    ROOT = File.expand_path("..", __dir__)
+    FLOOR = "Rust floor (reqwest, warm connection)"
+    HTTPARTY = "Chatwoot's HTTParty service"
+    FETCH_MANY = "WaHealth.fetch_many(concurrency: 64)"
+    THREADS_SWEEP = "64 Ruby threads × Net::HTTP keep-alive"
+    HYDRA = "Typhoeus::Hydra(max_concurrency: 64)"
+    SWEEP_FLOOR = "Rust sweep floor (reqwest, 64 at a time)"
+
+    attr_reader :scale
+
+    def initialize(scale)
+      @scale = scale
+    end
+
+    def run
+      WaHealth::Testing::FakeGraph.start(max_recorded_requests: 0) do |fake|
+        @fake = fake
+        @token = fake.access_token
+        fake.add_phone_number("1001")
+        WaHealth.configure { |c| c.base_url = fake.url }
+        [per_call, thread_scaling, sweep, memory, build]
+      end
+    end
+
+    private
+
+    def fetch(id = "1001")
+      WaHealth.fetch(phone_number_id: id, access_token: @token)
+    end
+
+    # The exact path and query WaHealth.fetch sends, taken from a FakeGraph that records it.
+    def fetch_path
+      WaHealth::Testing::FakeGraph.start do |recorder|
+        recorder.add_phone_number("1001")
+        WaHealth.fetch(phone_number_id: "1001", access_token: recorder.access_token, base_url: recorder.url)
+        request = recorder.requests.last
+        "#{request.path}?#{request.query}"
+      end
+    end
+
+    # Runs every contender (name => lambda returning its seconds) once per round, rotating the order
+    # so each sees the same machine, and returns each one's median.
+    def interleaved(rounds, contenders)
+      times = contenders.keys.to_h { |name| [name, []] }
+      rounds.times do |round|
+        contenders.to_a.rotate(round).each { |name, measure| times[name] << measure.call }
+      end
+      times.transform_values { |t| median(t) }
+    end
+
+    def per_call
+      keep_alive = Contenders::KeepAlive.new(@fake.url, @token)
+      contenders = sequential_contenders(keep_alive).to_h do |name, (calls, call)|
+        call.call
+        [name, -> { seconds { calls.times { call.call } } / calls }]
+      end
+      floor_url = @fake.url + fetch_path
+      contenders[FLOOR] = -> { WaHealth::Native.bench_floor(floor_url, @token, scale.calls) / scale.calls }
+      per_call_section(interleaved(scale.rounds, contenders))
+    ensure
+      keep_alive&.close
+    end
+
+    # name => [calls per round, one call]
+    def sequential_contenders(keep_alive)
+      httparty = Contenders.httparty_service(@fake.url, "1001", @token)
+      {
+        "WaHealth.fetch" => [scale.calls, -> { fetch }],
+        HTTPARTY => [scale.httparty_calls, -> { httparty.fetch_health_status }],
+        "Net::HTTP, keep-alive" => [scale.calls, -> { keep_alive.fetch("1001") }]
+      }
+    end
+
+    def per_call_section(time)
+      floor = time.fetch(FLOOR)
+      httparty = time.fetch(HTTPARTY)
+      rows = time.map { |name, t| [name, us(t), ratio(t / floor), ratio(httparty / t)] }
+      Section.new(
+        title: "1. Per-call cost, one thread, server answering at once",
+        headers: ["client", "time per call", "× Rust floor", "speed-up over HTTParty"], rows: rows,
+        notes: "Median of #{scale.rounds} interleaved rounds (#{scale.calls} calls each; " \
+               "#{scale.httparty_calls} for HTTParty). Rust floor: `WaHealth::Native.bench_floor`, reqwest on " \
+               "its own current-thread runtime, the same GET (URL and Bearer header of WaHealth.fetch) on a " \
+               "warm connection, body read and not parsed.",
+        facts: { fetch_vs_floor: time["WaHealth.fetch"] / floor, fetch_vs_httparty: httparty / time["WaHealth.fetch"] }
+      )
+    end
+
+    def thread_scaling
+      @fake.latency = LATENCY
+      THREADS.each { |threads| run_threads(threads, 1) }
+      throughput = THREADS.to_h do |threads|
+        calls = threads * scale.scaling_calls
+        [threads, calls / seconds { run_threads(threads, scale.scaling_calls) }]
+      end
+      @fake.latency = 0
+      one = throughput.fetch(1)
+      Section.new(
+        title: "2. Thread scaling: Ruby threads calling WaHealth.fetch, 20 ms server latency",
+        headers: ["threads", "calls per second", "× one thread", "ideal"],
+        rows: throughput.map { |threads, rate| [threads, format("%.1f", rate), ratio(rate / one), "#{threads}.00×"] },
+        notes: "#{scale.scaling_calls} sequential calls per thread.",
+        facts: { sixteen: throughput.fetch(16) / one }
+      )
+    end
+
+    def run_threads(threads, calls)
+      Array.new(threads) { Thread.new { calls.times { fetch } } }.each(&:join)
+    end
+
+    def sweep
+      ids = Array.new(scale.sweep_numbers) { |i| (100_000 + i).to_s }
+      ids.each { |id| @fake.add_phone_number(id) }
+      @fake.latency = LATENCY
+      times = sweep_times(ids)
+      @fake.latency = 0
+      sweep_section(times, ids.size * LATENCY / SWEEP_CONCURRENCY, ids.size)
+    end
+
+    # Every sweep contender; the Rust floor fetches the same URLs as fetch_many, 64 at a time on
+    # one thread, without parsing.
+    def sweep_times(ids)
+      requests = ids.map { |id| { phone_number_id: id, access_token: @token } }
+      query = fetch_path.split("?", 2).last
+      urls = ids.map { |id| "#{@fake.url}/v24.0/#{id}?#{query}" }
+      sweeps = {
+        FETCH_MANY => -> { WaHealth.fetch_many(requests, concurrency: SWEEP_CONCURRENCY) },
+        HYDRA => -> { Contenders.hydra_sweep(@fake.url, ids, @token, SWEEP_CONCURRENCY) },
+        THREADS_SWEEP => -> { Contenders.threaded_sweep(@fake.url, ids, @token, SWEEP_CONCURRENCY) }
+      }
+      contenders = sweeps.to_h { |name, sweep| [name, -> { timed_sweep(name, sweep, ids.size) }] }
+      contenders[SWEEP_FLOOR] = -> { WaHealth::Native.bench_sweep_floor(urls, @token, SWEEP_CONCURRENCY) }
+      interleaved(scale.sweep_rounds, contenders)
+    end
+
+    def timed_sweep(name, sweep, count)
+      results = nil
+      took = seconds { results = sweep.call }
+      raise "#{name} returned #{results.size} results for #{count} numbers" unless results.size == count
+
+      took
+    end
+
+    def sweep_section(time, ideal, count)
+      hydra = time.fetch(HYDRA)
+      rows = time.map { |name, t| [name, secs(t), ratio(t / ideal), ratio(hydra / t)] }
+      rows << ["ideal: #{count} × 20 ms / 64", secs(ideal), "1.00×", ratio(hydra / ideal)]
+      fetch_many = time.fetch(FETCH_MANY)
+      Section.new(
+        title: "3. Sweep: #{count} numbers, 20 ms server latency, 64 at a time",
+        headers: ["client", "wall time", "× ideal", "speed-up over Hydra"], rows: rows,
+        notes: "Median of #{scale.sweep_rounds} interleaved rounds. Hydra and the threads send Chatwoot's request " \
+               "and parse its 11 fields; fetch_many returns the full health Hash per number. Rust sweep floor: " \
+               "`WaHealth::Native.bench_sweep_floor`, the same GETs as fetch_many, 64 at a time on one thread, " \
+               "bodies read and not parsed (what this machine and FakeGraph allow). " \
+               "fetch_many / Rust sweep floor: #{ratio(fetch_many / time.fetch(SWEEP_FLOOR))}.",
+        facts: { sweep_vs_ideal: fetch_many / ideal, sweep_vs_hydra: hydra / fetch_many,
+                 sweep_vs_floor: fetch_many / time.fetch(SWEEP_FLOOR) }
+      )
+    end
+
+    def memory
+      1000.times { fetch }
+      before = rss_mib
+      scale.memory_calls.times { fetch }
+      after_calls = rss_mib
+      requests = Array.new(scale.batch_size) do |i|
+        { phone_number_id: (100_000 + (i % scale.sweep_numbers)).to_s, access_token: @token }
+      end
+      WaHealth.fetch_many(requests, concurrency: SWEEP_CONCURRENCY)
+      after_one = rss_mib
+      (scale.memory_batches - 1).times { WaHealth.fetch_many(requests, concurrency: SWEEP_CONCURRENCY) }
+      memory_section(before, after_calls, after_one, rss_mib)
+    end
+
+    def memory_section(before, after_calls, after_one, after_batches)
+      Section.new(
+        title: "4. Memory: resident set size of the process (Ruby, extension and FakeGraph)",
+        headers: ["moment", "RSS", "growth since the line above", "growth since the first line"],
+        rows: [
+          ["after 1,000 warm-up WaHealth.fetch calls", mib(before), "-", "-"],
+          ["after #{scale.memory_calls} more WaHealth.fetch calls", mib(after_calls), mib(after_calls - before),
+           mib(after_calls - before)],
+          ["after 1 fetch_many batch of #{scale.batch_size}", mib(after_one), mib(after_one - after_calls),
+           mib(after_one - before)],
+          ["after #{scale.memory_batches - 1} more batches", mib(after_batches), mib(after_batches - after_one),
+           mib(after_batches - before)]
+        ],
+        notes: "RSS read from /proc/self/status after GC.start; server latency 0. A batch's results " \
+               "(#{scale.batch_size} health Hashes, and their Rust form until converted) are its working set: the " \
+               "first batch raises RSS by that much and later batches reuse it.",
+        facts: { growth: after_calls - before, batches_growth: after_batches - after_one }
+      )
+    end
+  end
+end

@@ -1,0 +1,131 @@
+//! `WaHealth::Native.bench_floor(url, token, iterations)`: the network floor `rake bench`
+//! compares `WaHealth.fetch` with. The cheapest way Rust can make the same GET on a warm
+//! keep-alive connection: its own current-thread tokio runtime and reqwest client, the same URL
+//! and Bearer header, the body read to the end and not parsed, no Ruby object per request. It runs
+//! in this process, on the calling thread, with the GVL released (the conditions `fetch` has).
+//! Returns the seconds the timed loop took (after a warm-up of up to 200 requests).
+
+use std::time::{Duration, Instant};
+
+use magnus::{Error, Ruby};
+
+use super::errors::panic_error;
+use super::nogvl::{without_gvl, Outcome};
+
+const WARM_UP: u64 = 200;
+
+async fn get(client: &reqwest::Client, url: &str, token: &str) -> Result<(), String> {
+    let response = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status().as_u16()));
+    }
+    response
+        .bytes()
+        .await
+        .map(drop)
+        .map_err(|e| e.without_url().to_string())
+}
+
+fn run(
+    url: &str,
+    token: &str,
+    iterations: u64,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Result<f64, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let client = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        for _ in 0..iterations.min(WARM_UP) {
+            get(&client, url, token).await?;
+        }
+        let started = Instant::now();
+        for _ in 0..iterations {
+            if stop.is_cancelled() {
+                return Err("interrupted".to_string());
+            }
+            get(&client, url, token).await?;
+        }
+        Ok(started.elapsed().as_secs_f64())
+    })
+}
+
+/// `urls` fetched `concurrency` at a time by one thread, no parsing: the sweep's floor.
+fn run_sweep(
+    urls: &[String],
+    token: &str,
+    concurrency: usize,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Result<f64, String> {
+    use futures_util::stream::{FuturesUnordered, StreamExt};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let client = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let started = Instant::now();
+        let mut pending = urls.iter();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < concurrency.max(1) {
+                let Some(url) = pending.next() else { break };
+                running.push(get(&client, url, token));
+            }
+            match running.next().await {
+                Some(result) => result?,
+                None => break,
+            }
+            if stop.is_cancelled() {
+                return Err("interrupted".to_string());
+            }
+        }
+        Ok(started.elapsed().as_secs_f64())
+    })
+}
+
+pub fn sweep_floor(
+    ruby: &Ruby,
+    urls: Vec<String>,
+    token: String,
+    concurrency: usize,
+) -> Result<f64, Error> {
+    let outcome = without_gvl(|stop| run_sweep(&urls, &token, concurrency, stop))?;
+    match outcome {
+        Outcome::Done(result) => result.map_err(|message| {
+            Error::new(
+                ruby.exception_runtime_error(),
+                format!("bench_sweep_floor: {message}"),
+            )
+        }),
+        Outcome::Panicked => Err(panic_error(ruby)),
+    }
+}
+
+pub fn floor(ruby: &Ruby, url: String, token: String, iterations: u64) -> Result<f64, Error> {
+    let outcome = without_gvl(|stop| run(&url, &token, iterations, stop))?;
+    match outcome {
+        Outcome::Done(result) => result.map_err(|message| {
+            Error::new(
+                ruby.exception_runtime_error(),
+                format!("bench_floor: {message}"),
+            )
+        }),
+        Outcome::Panicked => Err(panic_error(ruby)),
+    }
+}
