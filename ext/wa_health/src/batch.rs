@@ -4,13 +4,15 @@
 //! result slot per request. A request's input is moved into its future when it starts and is
 //! freed when it ends, so memory is the results plus `concurrency` requests in flight, whatever
 //! the number of requests. The futures run inside [`Sweep::run`], which the caller drives with
-//! `Engine::block_on`; `run` can return early to let the caller report progress, and resumes
-//! where it stopped. Dropping the sweep cancels every request still in flight.
+//! `Engine::block_on`; `run` can return early to let the caller report progress or take the
+//! finished results while every request in flight is waiting on the network, and resumes where it
+//! stopped. Dropping the sweep cancels every request still in flight.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -38,6 +40,9 @@ pub enum Step {
     Finished,
     /// `report_every` has passed since `run` was called and this many requests have ended.
     Progress(usize),
+    /// (With [`Sweep::hand_over_when_idle`].) This many results are waiting in
+    /// [`Sweep::take_ready`] and every request in flight is waiting on the network.
+    Ready(usize),
 }
 
 pub struct Sweep<'a, I, T> {
@@ -48,6 +53,9 @@ pub struct Sweep<'a, I, T> {
     running: FuturesUnordered<Running<'a, T>>,
     results: Vec<Option<Result<T, Panicked>>>,
     done: usize,
+    /// Indices of results not yet taken with `take_ready`, when handing over.
+    ready: Vec<usize>,
+    hand_over: bool,
 }
 
 impl<'a, I, T: 'a> Sweep<'a, I, T> {
@@ -69,7 +77,26 @@ impl<'a, I, T: 'a> Sweep<'a, I, T> {
             running: FuturesUnordered::new(),
             results,
             done: 0,
+            ready: Vec::new(),
+            hand_over: false,
         }
+    }
+
+    /// Makes [`Sweep::run`] return [`Step::Ready`] when results are finished and no request can
+    /// make progress before the network answers: the caller can then use the idle time to take
+    /// them with [`Sweep::take_ready`] (e.g. to convert them) instead of doing it all at the end.
+    pub fn hand_over_when_idle(mut self) -> Self {
+        self.hand_over = true;
+        self
+    }
+
+    /// The finished results not taken yet, with their input index, in completion order.
+    pub fn take_ready(&mut self) -> impl Iterator<Item = (usize, Result<T, Panicked>)> + '_ {
+        let ready = std::mem::take(&mut self.ready);
+        let results = &mut self.results;
+        ready
+            .into_iter()
+            .filter_map(move |index| results[index].take().map(|result| (index, result)))
     }
 
     pub fn total(&self) -> usize {
@@ -102,24 +129,38 @@ impl<'a, I, T: 'a> Sweep<'a, I, T> {
     }
 
     /// Runs requests until all have ended, or until a request ends after `report_every` has
-    /// passed since this call began (then the caller may report progress and call again).
+    /// passed since this call began (then the caller may report progress and call again), or
+    /// (when handing over) until finished results wait and every request waits on the network.
     /// Cancel-safe: dropping the future loses no result, and the next call carries on.
     pub async fn run(&mut self, report_every: Option<Duration>) -> Step {
         let started = Instant::now();
-        loop {
+        std::future::poll_fn(|cx| loop {
             self.fill();
-            let Some((index, result)) = self.running.next().await else {
-                return Step::Finished;
-            };
-            self.results[index] = Some(result.map_err(|_| Panicked));
-            self.done += 1;
-            if self.done < self.total() && report_every.is_some_and(|d| started.elapsed() >= d) {
-                return Step::Progress(self.done);
+            match self.running.poll_next_unpin(cx) {
+                Poll::Ready(Some((index, result))) => {
+                    self.results[index] = Some(result.map_err(|_| Panicked));
+                    self.done += 1;
+                    if self.hand_over {
+                        self.ready.push(index);
+                    }
+                    if self.done < self.total()
+                        && report_every.is_some_and(|d| started.elapsed() >= d)
+                    {
+                        return Poll::Ready(Step::Progress(self.done));
+                    }
+                }
+                Poll::Ready(None) => return Poll::Ready(Step::Finished),
+                Poll::Pending if !self.ready.is_empty() => {
+                    return Poll::Ready(Step::Ready(self.ready.len()))
+                }
+                Poll::Pending => return Poll::Pending,
             }
-        }
+        })
+        .await
     }
 
     /// The results in input order, once [`Sweep::run`] returned [`Step::Finished`]; `None` before.
+    /// (Results already taken with [`Sweep::take_ready`] are not in it: use one or the other.)
     pub fn into_results(mut self) -> Option<impl ExactSizeIterator<Item = Result<T, Panicked>>> {
         if self.done < self.total() {
             return None;
@@ -271,6 +312,35 @@ mod tests {
         assert!(reports.iter().all(|&done| done < 10), "{reports:?}");
         let results: Vec<u32> = sweep.into_results().unwrap().map(Result::unwrap).collect();
         assert_eq!(results, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn finished_results_are_handed_over_while_the_others_wait() {
+        let (live, peak) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        // Two waves of 3: the first three end together, the next three 40 ms later.
+        let inputs: Vec<(u64, u32)> = (0..6).map(|i| (20, i)).collect();
+        let mut sweep = Sweep::new(inputs, 3, sleeper(live, peak)).hand_over_when_idle();
+        let rt = runtime();
+        let mut taken = Vec::new();
+        let mut steps = Vec::new();
+        loop {
+            let step = rt.block_on(sweep.run(None));
+            steps.push(step);
+            taken.extend(
+                sweep
+                    .take_ready()
+                    .map(|(index, result)| (index, result.unwrap())),
+            );
+            if step == Step::Finished {
+                break;
+            }
+            // Handed over while the next wave is in flight, not after everything ended.
+            assert_eq!(sweep.in_flight(), 3, "{steps:?}");
+        }
+        assert!(steps.contains(&Step::Ready(3)), "{steps:?}");
+        taken.sort_unstable();
+        assert_eq!(taken, (0..6).map(|i| (i as usize, i)).collect::<Vec<_>>());
+        assert_eq!(sweep.take_ready().count(), 0);
     }
 
     #[test]

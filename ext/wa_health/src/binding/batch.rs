@@ -87,8 +87,11 @@ pub fn fetch_many(
     let engine = Engine::lease().map_err(|e| to_ruby_error(ruby, e))?;
     let mut guard = SweepGuard {
         engine: &engine,
-        sweep: Some(health_sweep(&engine, requests, limit)),
+        sweep: Some(health_sweep(&engine, requests, limit).hand_over_when_idle()),
     };
+    // Filled as results come in (while the requests in flight wait on the network), not at the
+    // end: a result's Rust form is freed as soon as it is a Ruby object.
+    let answer = ruby.ary_new_capa(total);
     let report_every = progress.is_some().then_some(PROGRESS_EVERY);
     // On the main thread, come back to Ruby now and then for signals (see graph::perform).
     let slice = on_main_thread().then_some(MAIN_THREAD_SIGNAL_CHECK);
@@ -110,6 +113,7 @@ pub fn fetch_many(
         })?;
         match outcome {
             Outcome::Done(Ok(Some(Step::Finished))) => break,
+            Outcome::Done(Ok(Some(Step::Ready(_)))) => store_ready(ruby, sweep, answer)?,
             Outcome::Done(Ok(Some(Step::Progress(done)))) => {
                 last_report = Instant::now();
                 if let Some(block) = progress {
@@ -125,21 +129,27 @@ pub fn fetch_many(
     if let Some(block) = progress {
         let _: Value = block.call((total, total))?;
     }
-    let results = guard
-        .sweep
-        .take()
-        .and_then(Sweep::into_results)
-        .ok_or_else(|| panic_error(ruby))?;
-    let answer = ruby.ary_new_capa(total);
-    for result in results {
+    let Some(sweep) = guard.sweep.as_mut() else {
+        return Err(panic_error(ruby));
+    };
+    store_ready(ruby, sweep, answer)?;
+    if answer.len() != total {
+        return Err(panic_error(ruby));
+    }
+    Ok(answer)
+}
+
+/// Puts the results the sweep has handed over at their index in `answer`.
+fn store_ready(ruby: &Ruby, sweep: &mut HealthSweep<'_>, answer: RArray) -> Result<(), Error> {
+    for (index, result) in sweep.take_ready() {
         let item = match result {
             Ok(Ok(record)) => record_to_ruby(ruby, &record).as_value(),
             Ok(Err(error)) => error_object(ruby, to_ruby_error(ruby, error))?,
             Err(Panicked) => error_object(ruby, panic_error(ruby))?,
         };
-        answer.push(item)?;
+        answer.store(index as isize, item)?;
     }
-    Ok(answer)
+    Ok(())
 }
 
 /// The exception object an error would raise, to return instead of raising it.
