@@ -34,6 +34,18 @@ module WaHealthBench
       chatwoot_fields(JSON.parse(response.body))
     end
 
+    # What Ruby itself spends turning the answer at `url` into objects: JSON.parse alone, no network.
+    def json_parse_seconds(url, token, calls)
+      uri = URI(url)
+      body = Net::HTTP.start(uri.host, uri.port) do |http|
+        http.get(uri.request_uri, "Authorization" => "Bearer #{token}").body
+      end
+      JSON.parse(body)
+      started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      calls.times { JSON.parse(body) }
+      (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) / calls
+    end
+
     # Chatwoot's HTTParty service for one channel (a new connection per call, as HTTParty does).
     def httparty_service(url, phone_number_id, token)
       channel = ChatwootHealthService::Channel.new({ "api_key" => token, "phone_number_id" => phone_number_id })

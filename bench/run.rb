@@ -16,7 +16,7 @@ module WaHealthBench
     BEGIN_MARK = "<!-- rake bench: generated from here -->"
     END_MARK = "<!-- rake bench: generated up to here -->"
     # Rows every run must produce, per section: the smoke fails when one is missing.
-    EXPECTED_ROWS = [4, 3, 5, 4, 2].freeze
+    EXPECTED_ROWS = [4, 3, 5, 5, 2].freeze
 
     def initialize(smoke:)
       @smoke = smoke
@@ -55,7 +55,7 @@ module WaHealthBench
         ["(3) fetch_many at least as fast as Hydra", "#{ratio(v[:sweep_vs_hydra])} Hydra's speed",
          v[:sweep_vs_hydra] >= 1],
         ["(4) RSS growth < 10 MB after 100,000 calls", mib(v[:growth]), v[:growth] < 10],
-        ["(4) no growth over batches 2..20 (not a target: flat memory)", mib(v[:batches_growth]),
+        ["(4, not a target) the second half of the fetch_many batches grows RSS < 10 MB", mib(v[:batches_growth]),
          v[:batches_growth] < 10]
       ]
       table(%w[target measured met?], rows.map { |name, value, met| [name, value, met ? "yes" : "**no**"] })

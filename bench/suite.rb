@@ -27,6 +27,10 @@ module WaHealthBench
     THREADS = [1, 4, 16].freeze
     ROOT = File.expand_path("..", __dir__)
     FLOOR = "Rust floor (reqwest, warm connection)"
+    PINNED_NOTE = "Measured with every thread of the process (the clients and FakeGraph) on one CPU: on this VM a " \
+                  "loopback round trip between two vCPUs is bimodal (about 20 or 90 µs, depending on where the " \
+                  "scheduler left the threads), which made ratios meaningless; on one CPU all contenders pay the " \
+                  "same switches and the ratios compare the clients' own costs. "
     HTTPARTY = "Chatwoot's HTTParty service"
     FETCH_MANY = "WaHealth.fetch_many(concurrency: 64)"
     THREADS_SWEEP = "64 Ruby threads × Net::HTTP keep-alive"
@@ -65,27 +69,30 @@ module WaHealthBench
       end
     end
 
-    # Runs every contender (name => lambda returning its seconds) once per round, rotating the order
-    # so each sees the same machine, and returns each one's median.
-    def interleaved(rounds, contenders)
-      times = contenders.keys.to_h { |name| [name, []] }
-      rounds.times do |round|
-        contenders.to_a.rotate(round).each { |name, measure| times[name] << measure.call }
-      end
-      times.transform_values { |t| median(t) }
+    def per_call
+      on_one_cpu { |pinned| measure_per_call(pinned) }
     end
 
-    def per_call
+    def measure_per_call(pinned)
       keep_alive = Contenders::KeepAlive.new(@fake.url, @token)
       contenders = sequential_contenders(keep_alive).to_h do |name, (calls, call)|
         call.call
-        [name, -> { seconds { calls.times { call.call } } / calls }]
+        [name, -> { per_call_cost(calls) { calls.times { call.call } } }]
       end
       floor_url = @fake.url + fetch_path
-      contenders[FLOOR] = -> { WaHealth::Native.bench_floor(floor_url, @token, scale.calls) / scale.calls }
-      per_call_section(interleaved(scale.rounds, contenders))
+      contenders[FLOOR] = -> { floor_cost(floor_url) }
+      json_parse = Contenders.json_parse_seconds(@fake.url + fetch_path, @token, scale.calls)
+      per_call_section(interleaved(scale.rounds, contenders), json_parse, pinned)
     ensure
       keep_alive&.close
+    end
+
+    # The floor times its own loop (wall); its CPU time includes its warm-up of up to 200 requests,
+    # so it is divided by every request made.
+    def floor_cost(url)
+      cpu = Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID)
+      wall = WaHealth::Native.bench_floor(url, @token, scale.calls) / scale.calls
+      [wall, (Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID) - cpu) / (scale.calls + [scale.calls, 200].min)]
     end
 
     # name => [calls per round, one call]
@@ -98,17 +105,27 @@ module WaHealthBench
       }
     end
 
-    def per_call_section(time)
+    def per_call_section(cost, json_parse, pinned)
+      time = cost.transform_values(&:first)
       floor = time.fetch(FLOOR)
+      floor_cpu = cost.fetch(FLOOR).last
       httparty = time.fetch(HTTPARTY)
-      rows = time.map { |name, t| [name, us(t), ratio(t / floor), ratio(httparty / t)] }
+      rows = cost.map do |name, (t, cpu)|
+        [name, us(t), ratio(t / floor), ratio(httparty / t), us(cpu), ratio(cpu / floor_cpu)]
+      end
       Section.new(
         title: "1. Per-call cost, one thread, server answering at once",
-        headers: ["client", "time per call", "× Rust floor", "speed-up over HTTParty"], rows: rows,
-        notes: "Median of #{scale.rounds} interleaved rounds (#{scale.calls} calls each; " \
+        headers: ["client", "time per call", "× Rust floor", "speed-up over HTTParty", "client CPU per call",
+                  "CPU × floor's"],
+        rows: rows,
+        notes: "#{pinned ? PINNED_NOTE : 'Not pinned to one CPU (taskset missing): expect noise. '}" \
+               "Median of #{scale.rounds} interleaved rounds (#{scale.calls} calls each; " \
                "#{scale.httparty_calls} for HTTParty). Rust floor: `WaHealth::Native.bench_floor`, reqwest on " \
                "its own current-thread runtime, the same GET (URL and Bearer header of WaHealth.fetch) on a " \
-               "warm connection, body read and not parsed.",
+               "warm connection, body read and not parsed. For scale: Ruby's own JSON.parse of the same answer " \
+               "(no network) takes #{us(json_parse)}, #{ratio(json_parse / floor)} of the floor's whole round trip. " \
+               "Client CPU: CPU time of the calling thread (the server runs on other threads); it varies much " \
+               "less than wall time with the machine's load.",
         facts: { fetch_vs_floor: time["WaHealth.fetch"] / floor, fetch_vs_httparty: httparty / time["WaHealth.fetch"] }
       )
     end
@@ -194,29 +211,34 @@ module WaHealthBench
       requests = Array.new(scale.batch_size) do |i|
         { phone_number_id: (100_000 + (i % scale.sweep_numbers)).to_s, access_token: @token }
       end
-      WaHealth.fetch_many(requests, concurrency: SWEEP_CONCURRENCY)
-      after_one = rss_mib
-      (scale.memory_batches - 1).times { WaHealth.fetch_many(requests, concurrency: SWEEP_CONCURRENCY) }
-      memory_section(before, after_calls, after_one, rss_mib)
+      memory_section([before, after_calls], rss_over_batches(requests), scale.memory_batches / 2)
     end
 
-    def memory_section(before, after_calls, after_one, after_batches)
+    # RSS after the first, the middle and the last of `memory_batches` fetch_many batches.
+    def rss_over_batches(requests)
+      marks = [1, scale.memory_batches / 2, scale.memory_batches]
+      (1..scale.memory_batches).each_with_object({}) do |batch, rss|
+        WaHealth.fetch_many(requests, concurrency: SWEEP_CONCURRENCY)
+        rss[batch] = rss_mib if marks.include?(batch)
+      end
+    end
+
+    def memory_section((before, after_calls), after, half)
+      last = scale.memory_batches
+      moments = [["after 1,000 warm-up WaHealth.fetch calls", before],
+                 ["after #{scale.memory_calls} more WaHealth.fetch calls", after_calls],
+                 ["after 1 fetch_many batch of #{scale.batch_size}", after[1]],
+                 ["after #{half} batches", after[half]], ["after #{last} batches", after[last]]]
+      rows = moments.each_with_index.map do |(moment, rss), i|
+        [moment, mib(rss), i.zero? ? "-" : mib(rss - moments[i - 1].last)]
+      end
       Section.new(
         title: "4. Memory: resident set size of the process (Ruby, extension and FakeGraph)",
-        headers: ["moment", "RSS", "growth since the line above", "growth since the first line"],
-        rows: [
-          ["after 1,000 warm-up WaHealth.fetch calls", mib(before), "-", "-"],
-          ["after #{scale.memory_calls} more WaHealth.fetch calls", mib(after_calls), mib(after_calls - before),
-           mib(after_calls - before)],
-          ["after 1 fetch_many batch of #{scale.batch_size}", mib(after_one), mib(after_one - after_calls),
-           mib(after_one - before)],
-          ["after #{scale.memory_batches - 1} more batches", mib(after_batches), mib(after_batches - after_one),
-           mib(after_batches - before)]
-        ],
+        headers: ["moment", "RSS", "growth since the line above"], rows: rows,
         notes: "RSS read from /proc/self/status after GC.start; server latency 0. A batch's results " \
-               "(#{scale.batch_size} health Hashes, and their Rust form until converted) are its working set: the " \
-               "first batch raises RSS by that much and later batches reuse it.",
-        facts: { growth: after_calls - before, batches_growth: after_batches - after_one }
+               "(#{scale.batch_size} health Hashes) are its working set: the first batches raise RSS while Ruby's " \
+               "heap grows to hold them (with its free slots), then it stays flat.",
+        facts: { growth: after_calls - before, batches_growth: after[last] - after[half] }
       )
     end
   end

@@ -22,6 +22,34 @@ module WaHealthBench
       monotonic - started
     end
 
+    # Runs every contender (name => lambda returning its seconds) once per round, rotating the order
+    # so each sees the same machine, and returns each one's median.
+    def interleaved(rounds, contenders)
+      times = contenders.keys.to_h { |name| [name, []] }
+      rounds.times do |round|
+        contenders.to_a.rotate(round).each { |name, measure| times[name] << measure.call }
+      end
+      times.transform_values { |t| t.first.is_a?(Array) ? t.transpose.map { |c| median(c) } : median(t) }
+    end
+
+    # [wall seconds, CPU seconds of this thread] per call, over `calls` calls made by the block.
+    def per_call_cost(calls, &)
+      cpu = Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID)
+      wall = seconds(&)
+      [wall / calls, (Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID) - cpu) / calls]
+    end
+
+    # Every thread of the process (client and FakeGraph) on CPU 0 for the block, when taskset
+    # (util-linux) can do it; the block gets whether it did.
+    def on_one_cpu
+      pid = Process.pid.to_s
+      mask = `taskset -p #{pid} 2>/dev/null`[/:\s*(\h+)\s*\z/, 1]
+      pinned = !mask.nil? && system("taskset", "-a", "-p", "1", pid, out: File::NULL, err: File::NULL)
+      yield pinned
+    ensure
+      system("taskset", "-a", "-p", mask, pid, out: File::NULL, err: File::NULL) if pinned
+    end
+
     def median(values)
       sorted = values.sort
       middle = sorted.size / 2
