@@ -112,15 +112,21 @@ fn hub_calls() -> Option<Calls> {
 
 fn start(pid: u32) -> Option<Hub> {
     let mut fds = [0 as c_int; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+    // SAFETY: `fds` has room for the two descriptors pipe writes. (Plain pipe + fcntl rather than
+    // pipe2, which macOS lacks. A process exec'd by another thread in between would inherit the
+    // pipe, once per process: harmless.)
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
         return None;
     }
     let [read_fd, write_fd] = fds;
-    // SAFETY: fcntl on the descriptor just created.
+    // SAFETY: fcntl on the descriptors just created.
     let nonblocking = unsafe {
+        let cloexec = |fd| libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) == 0;
         let flags = libc::fcntl(write_fd, libc::F_GETFL);
-        flags >= 0 && libc::fcntl(write_fd, libc::F_SETFL, flags | libc::O_NONBLOCK) == 0
+        cloexec(read_fd)
+            && cloexec(write_fd)
+            && flags >= 0
+            && libc::fcntl(write_fd, libc::F_SETFL, flags | libc::O_NONBLOCK) == 0
     };
     let calls: Calls = Arc::new(Mutex::new(HashMap::new()));
     let reader_calls = calls.clone();
