@@ -271,22 +271,6 @@ module WaHealthStress
 
   # -- 4. SIGINT: Ctrl-C to a process whose every thread is inside a request --------------------
 
-  SIGINT_CHILD = <<~RUBY
-    require "wa_health"
-    url, threads, many = ARGV[0], Integer(ARGV[1]), ARGV[2] == "fetch_many"
-    request = { phone_number_id: "1001", access_token: "test-token", base_url: url, timeout: 120 }
-    fetch = many ? -> { WaHealth.fetch_many([request] * 3) } : -> { WaHealth.fetch(**request) }
-    (threads - 1).times { Thread.new { fetch.call rescue nil } }
-    $stdout.sync = true
-    begin
-      fetch.call
-      puts "returned"
-    rescue Interrupt
-      puts "interrupted"
-    end
-    exit!(0)
-  RUBY
-
   def self.sigint(out)
     rounds = count(60)
     fake = WaHealth::Testing::FakeGraph.new(max_recorded_requests: 0).start
@@ -301,7 +285,7 @@ module WaHealthStress
       # Counted from requests received: requests of earlier children may still be "in flight" on
       # the server, which is still sleeping on them.
       received = fake.stats["request_count"]
-      pid, reader = spawn_ruby(SIGINT_CHILD, fake.url, threads.to_s, call)
+      pid, reader = spawn_ruby(ReliabilityHelpers::SIGINT_CHILD, fake.url, threads.to_s, call)
       begin
         eventually(limit: 10) { fake.stats["request_count"] >= received + requests }
         sleep 0.02

@@ -9,6 +9,25 @@ module ReliabilityHelpers
   INTERRUPT_BOUND = 0.2
   LIB = File.expand_path("../../lib", __dir__)
 
+  # A process for Ctrl-C tests: it makes `threads` calls that never end (one on the main thread), so no
+  # Ruby thread is free to notice the signal: only the call itself can. A fetch_many call makes 3 requests.
+  # Prints "interrupted" when Interrupt reached the main thread's call, "returned" if the call ended.
+  SIGINT_CHILD = <<~RUBY
+    require "wa_health"
+    url, threads, many = ARGV[0], Integer(ARGV[1]), ARGV[2] == "fetch_many"
+    request = { phone_number_id: "1001", access_token: "test-token", base_url: url, timeout: 120 }
+    fetch = many ? -> { WaHealth.fetch_many([request] * 3) } : -> { WaHealth.fetch(**request) }
+    (threads - 1).times { Thread.new { fetch.call rescue nil } }
+    $stdout.sync = true
+    begin
+      fetch.call
+      puts "returned"
+    rescue Interrupt
+      puts "interrupted"
+    end
+    exit!(0)
+  RUBY
+
   module_function
 
   def interrupt_bound

@@ -135,29 +135,9 @@ RSpec.describe "Interrupting a request the server never answers" do
   end
 
   context "with SIGINT (Ctrl-C) in another process" do
-    # The child makes `threads` calls that never end (one on the main thread), so no Ruby thread is
-    # free to notice the signal: only the call itself can. A fetch_many call makes 3 requests.
-    def child_code
-      <<~RUBY
-        require "wa_health"
-        url, threads, many = ARGV[0], Integer(ARGV[1]), ARGV[2] == "fetch_many"
-        request = { phone_number_id: "1001", access_token: "test-token", base_url: url, timeout: 120 }
-        fetch = many ? -> { WaHealth.fetch_many([request] * 3) } : -> { WaHealth.fetch(**request) }
-        (threads - 1).times { Thread.new { fetch.call rescue nil } }
-        $stdout.sync = true
-        begin
-          fetch.call
-          puts "returned"
-        rescue Interrupt
-          puts "interrupted"
-        end
-        exit!(0)
-      RUBY
-    end
-
     [[1, "fetch"], [3, "fetch"], [1, "fetch_many"], [2, "fetch_many"]].each do |threads, call|
       it "raises Interrupt within 200 ms with #{threads} #{call} call(s) in flight" do
-        pid, out = spawn_ruby(child_code, fake.url, threads.to_s, call)
+        pid, out = spawn_ruby(ReliabilityHelpers::SIGINT_CHILD, fake.url, threads.to_s, call)
         begin
           requests = call == "fetch_many" ? 3 * threads : threads
           expect(eventually { fake.stats["request_count"] >= requests }).to be(true)
