@@ -27,9 +27,12 @@ RSpec.describe WaHealth::SweepJob do
     WaHealth.health_sink = ->(id, result) { delivered << [id, result] }
     described_class.retry_jitter = 0
     allow(described_class).to receive(:perform_in)
+    @sidekiq_logger = Sidekiq.logger
+    Sidekiq.logger = Logger.new(File::NULL)
   end
 
   after do
+    Sidekiq.logger = @sidekiq_logger
     described_class.reset_settings!
     WaHealth.credentials_resolver = nil
     WaHealth.health_sink = nil
