@@ -31,12 +31,8 @@ async fn get(client: &reqwest::Client, url: &str, token: &str) -> Result<(), Str
         .map_err(|e| e.without_url().to_string())
 }
 
-fn run(
-    url: &str,
-    token: &str,
-    iterations: u64,
-    stop: &tokio_util::sync::CancellationToken,
-) -> Result<f64, String> {
+/// The floors' own single-thread runtime and a plain keep-alive client: nothing of the gem's engine.
+fn floor_client() -> Result<(tokio::runtime::Runtime, reqwest::Client), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -46,6 +42,16 @@ fn run(
         .pool_idle_timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| e.to_string())?;
+    Ok((runtime, client))
+}
+
+fn run(
+    url: &str,
+    token: &str,
+    iterations: u64,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Result<f64, String> {
+    let (runtime, client) = floor_client()?;
     runtime.block_on(async {
         for _ in 0..iterations.min(WARM_UP) {
             get(&client, url, token).await?;
@@ -69,15 +75,7 @@ fn run_sweep(
     stop: &tokio_util::sync::CancellationToken,
 ) -> Result<f64, String> {
     use futures_util::stream::{FuturesUnordered, StreamExt};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let client = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let (runtime, client) = floor_client()?;
     runtime.block_on(async {
         let started = Instant::now();
         let mut pending = urls.iter();
