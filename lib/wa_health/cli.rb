@@ -27,6 +27,14 @@ module WaHealth
     # A bad command line: printed as one line, exit 2.
     class UsageError < StandardError; end
 
+    # A subcommand: the CLI it reports through, and the options its parser fills in.
+    class Command
+      def initialize(cli)
+        @cli = cli
+        @options = {}
+      end
+    end
+
     def initialize(out: $stdout, err: $stderr, stdin: $stdin, env: ENV)
       @out = out
       @err = err

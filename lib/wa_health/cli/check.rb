@@ -3,7 +3,7 @@
 module WaHealth
   class CLI
     # `wa_health check`: one real number, token from WA_HEALTH_ACCESS_TOKEN.
-    class Check
+    class Check < Command
       BANNER = <<~TEXT.freeze
         Usage: wa_health check --phone-number-id ID [options]
 
@@ -11,11 +11,6 @@ module WaHealth
         decision. The access token is read from #{TOKEN_ENV}, never from the command line.
         Exit codes: 0 healthy, 1 needs attention, 2 error (with --json, the error is JSON on standard output).
       TEXT
-
-      def initialize(cli)
-        @cli = cli
-        @options = {}
-      end
 
       def run(argv)
         parser = self.parser

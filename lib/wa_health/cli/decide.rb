@@ -3,7 +3,7 @@
 module WaHealth
   class CLI
     # `wa_health decide [FILE|-]`: the registration decision for a health JSON.
-    class Decide
+    class Decide < Command
       BANNER = <<~TEXT
         Usage: wa_health decide [FILE|-] [options]
 
@@ -12,11 +12,6 @@ module WaHealth
         prints WaHealth.registration_decision for it.
         Exit codes: 0 decided (whatever the decision), 2 unreadable input.
       TEXT
-
-      def initialize(cli)
-        @cli = cli
-        @options = {}
-      end
 
       def run(argv)
         parser = OptionParser.new do |opts|

@@ -10,7 +10,7 @@ module WaHealth
     # WaHealth.fetch, WaHealth::Report, the registration decision and WaHealth::WebhookSetup, as
     # Chatwoot would. Nothing leaves the machine and no real token is used. Every call gets the fake's
     # URL as a per-call option, so WaHealth.config is never changed.
-    class Demo
+    class Demo < Command
       BANNER = <<~TEXT
         Usage: wa_health demo [options]
 
@@ -82,11 +82,6 @@ module WaHealth
       Walk = Struct.new(:number, :scenario, :phone_number_id, :report, :error, :setup, :setup_error,
                         :status_after, :next_registration_at, :next_registration_at_once_approved,
                         keyword_init: true)
-
-      def initialize(cli)
-        @cli = cli
-        @options = {}
-      end
 
       def run(argv)
         parser = OptionParser.new do |opts|
