@@ -13,12 +13,6 @@ RSpec.describe "WaHealth.fetch_many" do
     { phone_number_id: id, access_token: token, base_url: fake.url, **options }
   end
 
-  def elapsed
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    yield
-    Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
-  end
-
   it "returns the results in the order of the requests, not in the order they finish" do
     fake.queue_response(status: 200, body: { "id" => "1001", "verified_name" => "Slow" }, node: "1001",
                         endpoint: :get, delay: 0.3)

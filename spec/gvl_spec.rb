@@ -16,12 +16,6 @@ RSpec.describe "GVL release and interrupts" do
     WaHealth.fetch(phone_number_id: "1001", access_token: token, base_url: fake.url, timeout: 30)
   end
 
-  def elapsed
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    yield
-    Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
-  end
-
   it "lets N threads wait on Meta at once: N requests take about one latency, not N" do
     threads = 8
     time = elapsed { Array.new(threads) { Thread.new { fetch } }.each(&:join) }

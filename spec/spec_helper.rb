@@ -16,7 +16,17 @@ module FakeGraphContext
   end
 end
 
+# Wall time of a block, for the specs that bound how long something may take.
+module Timing
+  def elapsed
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    yield
+    Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+  end
+end
+
 RSpec.configure do |config|
+  config.include Timing
   config.disable_monkey_patching!
   config.order = :random
   Kernel.srand config.seed
