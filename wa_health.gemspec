@@ -15,11 +15,11 @@ Gem::Specification.new do |spec|
   spec.metadata["rubygems_mfa_required"] = "true"
 
   spec.files = Dir[
-    "lib/**/*.rb", "exe/*", "ext/wa_health/extconf.rb", "ext/wa_health/Cargo.toml",
-    "ext/wa_health/src/**/*.rs", "Cargo.toml", "Cargo.lock", "README.md"
+    "lib/**/*.rb", "exe/*", "ext/cargo_makefile.rb", "ext/*/extconf.rb", "{ext,crates}/*/Cargo.toml",
+    "{ext,crates}/*/src/**/*.rs", "Cargo.toml", "Cargo.lock", "README.md", "LICENSE"
   ]
   spec.bindir = "exe"
   spec.executables = Dir["exe/*"].map { |path| File.basename(path) }
   spec.require_paths = ["lib"]
-  spec.extensions = ["ext/wa_health/extconf.rb"]
+  spec.extensions = ["ext/wa_health/extconf.rb", "ext/wa_health_testing/extconf.rb"]
 end

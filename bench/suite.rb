@@ -91,7 +91,7 @@ module WaHealthBench
     # so it is divided by every request made.
     def floor_cost(url)
       cpu = Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID)
-      wall = WaHealth::Native.bench_floor(url, @token, scale.calls) / scale.calls
+      wall = WaHealth::Testing::Native.bench_floor(url, @token, scale.calls) / scale.calls
       [wall, (Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID) - cpu) / (scale.calls + [scale.calls, 200].min)]
     end
 
@@ -120,9 +120,9 @@ module WaHealthBench
         rows: rows,
         notes: "#{pinned ? PINNED_NOTE : 'Not pinned to one CPU (taskset missing): expect noise. '}" \
                "Median of #{scale.rounds} interleaved rounds (#{scale.calls} calls each; " \
-               "#{scale.httparty_calls} for HTTParty). Rust floor: `WaHealth::Native.bench_floor`, reqwest on " \
-               "its own current-thread runtime, the same GET (URL and Bearer header of WaHealth.fetch) on a " \
-               "warm connection, body read and not parsed. For scale: Ruby's own JSON.parse of the same answer " \
+               "#{scale.httparty_calls} for HTTParty). Rust floor: `WaHealth::Testing::Native.bench_floor`, " \
+               "reqwest on its own current-thread runtime, the same GET (URL and Bearer header of WaHealth.fetch) " \
+               "on a warm connection, body read and not parsed. For scale: Ruby's own JSON.parse of the same answer " \
                "(no network) takes #{us(json_parse)}, #{ratio(json_parse / floor)} of the floor's whole round trip. " \
                "Client CPU: CPU time of the calling thread (the server runs on other threads); it varies much " \
                "less than wall time with the machine's load.",
@@ -173,7 +173,7 @@ module WaHealthBench
         THREADS_SWEEP => -> { Contenders.threaded_sweep(@fake.url, ids, @token, SWEEP_CONCURRENCY) }
       }
       contenders = sweeps.to_h { |name, sweep| [name, -> { timed_sweep(name, sweep, ids.size) }] }
-      contenders[SWEEP_FLOOR] = -> { WaHealth::Native.bench_sweep_floor(urls, @token, SWEEP_CONCURRENCY) }
+      contenders[SWEEP_FLOOR] = -> { WaHealth::Testing::Native.bench_sweep_floor(urls, @token, SWEEP_CONCURRENCY) }
       interleaved(scale.sweep_rounds, contenders)
     end
 
@@ -195,8 +195,8 @@ module WaHealthBench
         headers: ["client", "wall time", "× ideal", "speed-up over Hydra"], rows: rows,
         notes: "Median of #{scale.sweep_rounds} interleaved rounds. Hydra and the threads send Chatwoot's request " \
                "and parse its 11 fields; fetch_many returns the full health Hash per number. Rust sweep floor: " \
-               "`WaHealth::Native.bench_sweep_floor`, the same GETs as fetch_many, 64 at a time on one thread, " \
-               "bodies read and not parsed (what this machine and FakeGraph allow). " \
+               "`WaHealth::Testing::Native.bench_sweep_floor`, the same GETs as fetch_many, 64 at a time on " \
+               "one thread, bodies read and not parsed (what this machine and FakeGraph allow). " \
                "fetch_many / Rust sweep floor: #{ratio(fetch_many / time.fetch(SWEEP_FLOOR))}.",
         facts: { sweep_vs_ideal: fetch_many / ideal, sweep_vs_hydra: hydra / fetch_many,
                  sweep_vs_floor: fetch_many / time.fetch(SWEEP_FLOOR) }

@@ -3,12 +3,13 @@
 require_relative "wa_health/version"
 require_relative "wa_health/errors"
 
-# The native extension: lib/wa_health/<ruby major.minor>/wa_health.so in a precompiled gem,
-# lib/wa_health/wa_health.so when built from source.
+# The native extension: wa_health/<ruby major.minor>/wa_health in a precompiled gem, wa_health/wa_health
+# when built from source. `require`, not `require_relative`: RubyGems may install a built extension
+# outside lib/ (its extension dir), which is on the load path but not beside this file.
 begin
-  require_relative "wa_health/#{RUBY_VERSION[/\d+\.\d+/]}/wa_health"
+  require "wa_health/#{RUBY_VERSION[/\d+\.\d+/]}/wa_health"
 rescue LoadError
-  require_relative "wa_health/wa_health"
+  require "wa_health/wa_health"
 end
 
 require_relative "wa_health/validate"

@@ -4,8 +4,8 @@
 module WaHealth
   # Health for many phone numbers at once (a fleet sweep): WaHealth.fetch_many.
   module FetchMany
-    DEFAULT_CONCURRENCY = 16
-    MAX_CONCURRENCY = 256
+    DEFAULT_CONCURRENCY = Native::DEFAULT_CONCURRENCY
+    MAX_CONCURRENCY = Native::MAX_CONCURRENCY
     # The keyword arguments of WaHealth.fetch that are not connection options.
     REQUEST_KEYS = %i[phone_number_id access_token business_account_id].freeze
 

@@ -23,6 +23,7 @@ use crate::error::GraphResult;
 use crate::health::{fetch_health, HealthRecord};
 use crate::secrets::Secrets;
 
+/// `fetch_many`'s default and largest number of requests in flight (Ruby reads both from here).
 pub const DEFAULT_CONCURRENCY: usize = 16;
 pub const MAX_CONCURRENCY: usize = 256;
 
@@ -103,6 +104,7 @@ impl<'a, I, T: 'a> Sweep<'a, I, T> {
         self.results.len()
     }
 
+    #[cfg(test)]
     pub fn done(&self) -> usize {
         self.done
     }
@@ -161,6 +163,7 @@ impl<'a, I, T: 'a> Sweep<'a, I, T> {
 
     /// The results in input order, once [`Sweep::run`] returned [`Step::Finished`]; `None` before.
     /// (Results already taken with [`Sweep::take_ready`] are not in it: use one or the other.)
+    #[cfg(test)]
     pub fn into_results(mut self) -> Option<impl ExactSizeIterator<Item = Result<T, Panicked>>> {
         if self.done < self.total() {
             return None;

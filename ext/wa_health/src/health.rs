@@ -52,6 +52,7 @@ fn member(value: &Value, key: &str) -> Option<Value> {
 
 /// Builds the record from the phone answer, the optional WABA answer, and the WABA id the caller
 /// passed (Chatwoot's `business_id` is that argument, not something read from Meta).
+#[cfg(test)]
 pub fn build_record(
     phone: &Map<String, Value>,
     waba: Option<&Map<String, Value>>,

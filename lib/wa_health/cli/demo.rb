@@ -2,7 +2,7 @@
 
 require "logger"
 require "time"
-require_relative "../testing/fake_graph"
+require_relative "../testing"
 
 module WaHealth
   class CLI

@@ -179,24 +179,3 @@ pub fn subscribe_webhook(
     })?;
     Ok(true)
 }
-
-/// Forces a panic inside the GVL-free section, so specs can prove none crosses into Ruby.
-/// The default panic hook's report is silenced for this deliberate panic only.
-pub fn panic_for_test(ruby: &Ruby) -> Result<bool, Error> {
-    let outcome = without_gvl(|_| -> bool {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let result = std::panic::catch_unwind(|| -> bool {
-            panic!("deliberate panic for the FFI boundary test")
-        });
-        std::panic::set_hook(previous);
-        match result {
-            Ok(value) => value,
-            Err(payload) => std::panic::resume_unwind(payload),
-        }
-    })?;
-    match outcome {
-        Outcome::Done(value) => Ok(value),
-        Outcome::Panicked => Err(panic_error(ruby)),
-    }
-}

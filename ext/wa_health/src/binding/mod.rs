@@ -2,10 +2,8 @@
 //! Everything below `crate::` outside this module is plain Rust with no Ruby types.
 
 pub mod batch;
-pub mod bench;
 pub mod convert;
 pub mod errors;
-pub mod fake;
 pub mod graph;
 pub mod interrupt;
 pub mod nogvl;

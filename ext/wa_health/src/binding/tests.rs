@@ -155,3 +155,27 @@ fn empty_ruby_hash_is_an_empty_object() {
     let hash = ruby.hash_new();
     assert_eq!(ruby_to_json(&ruby, hash.as_value()).unwrap(), json!({}));
 }
+
+/// The real request path (`perform`: engine lease, GVL release, signal slices) turns a panic in
+/// the operation into `WaHealth::Error`, and the process goes on making requests afterwards.
+#[ruby_test]
+fn a_panic_inside_a_request_becomes_a_ruby_error() {
+    let ruby = ruby();
+    load_error_classes(&ruby);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = super::graph::perform(&ruby, |_engine| async {
+        panic!("deliberate panic inside the GVL-free request path");
+        #[allow(unreachable_code)]
+        Ok(())
+    });
+    std::panic::set_hook(previous);
+    let error = result.expect_err("a panic must become a Ruby error");
+    let class: String = error.value().unwrap().class().inspect();
+    assert_eq!(class, "WaHealth::Error");
+    assert!(error
+        .to_string()
+        .contains("internal error in the wa_health native extension"));
+    let after = super::graph::perform(&ruby, |_engine| async { Ok(7) }).unwrap();
+    assert_eq!(after, 7);
+}

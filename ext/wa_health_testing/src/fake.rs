@@ -1,13 +1,17 @@
-//! `WaHealth::Native::FakeServer`: the Ruby handle on the fake Graph API (src/fake_graph). The
+//! `WaHealth::Testing::Native::FakeServer`: the Ruby handle on the fake Graph API (crates/fake_graph). The
 //! server runs on its own threads outside the GVL; programming it passes JSON text both ways.
 
 use std::sync::Mutex;
 
 use magnus::{Error, Ruby};
 
-use crate::fake_graph::{FakeServer, SharedState};
+use fake_graph::{FakeServer, SharedState};
 
-#[magnus::wrap(class = "WaHealth::Native::FakeServer", free_immediately, size)]
+#[magnus::wrap(
+    class = "WaHealth::Testing::Native::FakeServer",
+    free_immediately,
+    size
+)]
 pub struct RbFakeServer {
     state: SharedState,
     server: Mutex<Option<FakeServer>>,

@@ -1,16 +1,14 @@
-//! `WaHealth::Native.bench_floor(url, token, iterations)`: the network floor `rake bench`
+//! `WaHealth::Testing::Native.bench_floor(url, token, iterations)`: the network floor `rake bench`
 //! compares `WaHealth.fetch` with. The cheapest way Rust can make the same GET on a warm
 //! keep-alive connection: its own current-thread tokio runtime and reqwest client, the same URL
 //! and Bearer header, the body read to the end and not parsed, no Ruby object per request. It runs
-//! in this process, on the calling thread, with the GVL released (the conditions `fetch` has).
+//! in this process, on the calling thread. It keeps the GVL: the benchmark runs no other Ruby
+//! thread meanwhile, and FakeGraph serves from its own Rust threads.
 //! Returns the seconds the timed loop took (after a warm-up of up to 200 requests).
 
 use std::time::{Duration, Instant};
 
 use magnus::{Error, Ruby};
-
-use super::errors::panic_error;
-use super::nogvl::{without_gvl, Outcome};
 
 const WARM_UP: u64 = 200;
 
@@ -45,12 +43,7 @@ fn floor_client() -> Result<(tokio::runtime::Runtime, reqwest::Client), String> 
     Ok((runtime, client))
 }
 
-fn run(
-    url: &str,
-    token: &str,
-    iterations: u64,
-    stop: &tokio_util::sync::CancellationToken,
-) -> Result<f64, String> {
+fn run(url: &str, token: &str, iterations: u64) -> Result<f64, String> {
     let (runtime, client) = floor_client()?;
     runtime.block_on(async {
         for _ in 0..iterations.min(WARM_UP) {
@@ -58,9 +51,6 @@ fn run(
         }
         let started = Instant::now();
         for _ in 0..iterations {
-            if stop.is_cancelled() {
-                return Err("interrupted".to_string());
-            }
             get(&client, url, token).await?;
         }
         Ok(started.elapsed().as_secs_f64())
@@ -68,12 +58,7 @@ fn run(
 }
 
 /// `urls` fetched `concurrency` at a time by one thread, no parsing: the sweep's floor.
-fn run_sweep(
-    urls: &[String],
-    token: &str,
-    concurrency: usize,
-    stop: &tokio_util::sync::CancellationToken,
-) -> Result<f64, String> {
+fn run_sweep(urls: &[String], token: &str, concurrency: usize) -> Result<f64, String> {
     use futures_util::stream::{FuturesUnordered, StreamExt};
     let (runtime, client) = floor_client()?;
     runtime.block_on(async {
@@ -89,12 +74,13 @@ fn run_sweep(
                 Some(result) => result?,
                 None => break,
             }
-            if stop.is_cancelled() {
-                return Err("interrupted".to_string());
-            }
         }
         Ok(started.elapsed().as_secs_f64())
     })
+}
+
+fn runtime_error<'a>(ruby: &'a Ruby, what: &'static str) -> impl FnOnce(String) -> Error + 'a {
+    move |message| Error::new(ruby.exception_runtime_error(), format!("{what}: {message}"))
 }
 
 pub fn sweep_floor(
@@ -103,27 +89,9 @@ pub fn sweep_floor(
     token: String,
     concurrency: usize,
 ) -> Result<f64, Error> {
-    let outcome = without_gvl(|stop| run_sweep(&urls, &token, concurrency, stop))?;
-    match outcome {
-        Outcome::Done(result) => result.map_err(|message| {
-            Error::new(
-                ruby.exception_runtime_error(),
-                format!("bench_sweep_floor: {message}"),
-            )
-        }),
-        Outcome::Panicked => Err(panic_error(ruby)),
-    }
+    run_sweep(&urls, &token, concurrency).map_err(runtime_error(ruby, "bench_sweep_floor"))
 }
 
 pub fn floor(ruby: &Ruby, url: String, token: String, iterations: u64) -> Result<f64, Error> {
-    let outcome = without_gvl(|stop| run(&url, &token, iterations, stop))?;
-    match outcome {
-        Outcome::Done(result) => result.map_err(|message| {
-            Error::new(
-                ruby.exception_runtime_error(),
-                format!("bench_floor: {message}"),
-            )
-        }),
-        Outcome::Panicked => Err(panic_error(ruby)),
-    }
+    run(&url, &token, iterations).map_err(runtime_error(ruby, "bench_floor"))
 }
