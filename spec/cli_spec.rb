@@ -241,7 +241,9 @@ RSpec.describe "wa_health command" do
       expect(json["result"]).to eq("error")
       expect(json["error"]).to include("class" => "WaHealth::AuthorizationError", "code" => 190,
                                        "message" => "WhatsApp API request failed: HTTP 400, code 190: " \
-                                                    "Invalid OAuth access token [REDACTED].")
+                                                    "Invalid OAuth access token [REDACTED]. Next step: Reauthorize " \
+                                                    "the channel: the access token is missing, expired or lacks a " \
+                                                    "permission.")
     end
 
     it "exits 2 when Meta cannot be reached" do

@@ -8,11 +8,29 @@ RSpec.describe "Registration" do
       { code_verification_status: "VERIFIED", platform_type: "CLOUD_API", throughput: { "level" => "STANDARD" } }
     end
 
-    it "registers a number that is not verified" do
-      decision = WaHealth.registration_decision(provisioned.merge(code_verification_status: "NOT_VERIFIED"))
-      expect(decision).to have_attributes(register?: true, reason: :not_verified)
-      expect(WaHealth.should_register?(provisioned.merge(code_verification_status: "EXPIRED"))).to be(true)
-      expect(WaHealth.should_register?(provisioned.merge(code_verification_status: nil))).to be(true)
+    it "registers a number that is neither verified nor provisioned" do
+      not_provisioned = provisioned.merge(platform_type: "NOT_APPLICABLE")
+      decision = WaHealth.registration_decision(not_provisioned.merge(code_verification_status: "NOT_VERIFIED"))
+      expect(decision).to have_attributes(register?: true, reason: :not_verified, registration_incomplete?: true)
+      expect(WaHealth.should_register?(not_provisioned.merge(code_verification_status: "EXPIRED"))).to be(true)
+      expect(WaHealth.should_register?({ code_verification_status: nil })).to be(true)
+    end
+
+    # Meta keeps VERIFIED for 14 days; a live number reads NOT_VERIFIED or EXPIRED afterwards
+    # (spec/fixtures/meta/phone_cloud_api_expired_connected_live.json).
+    it "never registers a number provisioned on Cloud API, whatever its verification says" do
+      %w[NOT_VERIFIED EXPIRED UNVERIFIED].each do |status|
+        decision = WaHealth.registration_decision(provisioned.merge(code_verification_status: status))
+        expect(decision).to have_attributes(register?: false, reason: :provisioned, verification_expired?: true)
+        expect(decision.message).to include("that is normal")
+      end
+      expect(WaHealth.registration_decision(provisioned)).not_to be_verification_expired
+    end
+
+    it "never registers a number on the On-Premises API (registering would migrate it)" do
+      decision = WaHealth.registration_decision(provisioned.merge(platform_type: "ON_PREMISE"))
+      expect(decision).to have_attributes(register?: false, reason: :on_premise)
+      expect(WaHealth::Decision::REASONS).to include(decision.reason)
     end
 
     it "registers a verified number whose platform_type is NOT_APPLICABLE" do
@@ -61,6 +79,7 @@ RSpec.describe "Registration" do
       changing = WaHealth.registration_decision(provisioned.merge("new_name_status" => "PENDING_REVIEW"))
       expect(changing.display_name_pending?).to be(true)
       expect(changing.to_h).to eq(register: false, reason: :provisioned, display_name_pending: true,
+                                  verification_expired: false, registration_incomplete: false, not_applicable: [],
                                   message: changing.message)
       expect(changing.message).to include("2388001")
     end

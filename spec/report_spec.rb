@@ -241,8 +241,17 @@ RSpec.describe WaHealth::Report do
     end
 
     it "counts a number the decision wants registered (not verified) even when provisioning looks complete" do
-      expect(report(code_verification_status: "NOT_VERIFIED").attention_reasons)
+      expect(report(code_verification_status: "NOT_VERIFIED", platform_type: nil).attention_reasons)
         .to eq(["registration needed (not_verified)"])
+    end
+
+    it "does not count an expired verification on a number provisioned on Cloud API, and says it is normal" do
+      expired = report(code_verification_status: "EXPIRED")
+      expect(expired).not_to be_needs_attention
+      expect(expired.notes).to eq(["code verification EXPIRED is normal: Meta keeps VERIFIED for only 14 days " \
+                                   "after the one-time code, and this number is provisioned on Cloud API"])
+      expect(expired.as_json["notes"]).to eq(expired.notes)
+      expect(described_class.new({}).notes).to eq([])
     end
 
     it "does not count a display name merely in review on a provisioned number" do

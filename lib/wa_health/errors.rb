@@ -15,12 +15,21 @@ module WaHealth
 
   # Meta answered with an error. Attributes come from Meta's error envelope; the message names the
   # HTTP status, code, subcode and Meta's message, with any access token or app secret removed.
+  #
+  # meaning: what the error means, as a Symbol (:authorization, :rate_limit, :registration_limit,
+  # :display_name_pending, :number_in_use, :pin_mismatch, :verification_needed, :not_registered,
+  # :account_locked, :policy_blocked, :temporary or :other); next_step: what an operator should do,
+  # in words, or nil where retrying later is all there is to it.
   class ApiError < Error
-    attr_reader :http_status, :code, :subcode, :error_type, :fbtrace_id, :user_title, :user_message, :retry_after
+    attr_reader :http_status, :code, :subcode, :error_type, :fbtrace_id, :user_title, :user_message, :retry_after,
+                :meaning, :next_step
 
     def initialize(message = nil, http_status: nil, code: nil, subcode: nil, error_type: nil, fbtrace_id: nil,
-                   user_title: nil, user_message: nil, transient: false, retry_after: nil)
+                   user_title: nil, user_message: nil, transient: false, retry_after: nil, meaning: nil,
+                   next_step: nil)
       super(message)
+      @meaning = meaning
+      @next_step = next_step
       @http_status = http_status
       @code = code
       @subcode = subcode
@@ -42,17 +51,21 @@ module WaHealth
     end
   end
 
-  # Code 190 (token expired or invalid) and the permission codes 0, 3, 10, 200-299.
+  # Code 190 (token expired or invalid), 104 (no access token) and the permission codes 0, 3, 10, 200-299.
   class AuthorizationError < ApiError
     def authorization_error?
       true
     end
   end
 
-  # App, business-use-case or registration rate limits. `retry_after` is in seconds when Meta's
-  # usage headers say when access comes back, else nil.
+  # App, business-use-case (4, 17, 32, 613, 80007, 80008, 130429) or registration (133016) rate
+  # limits. `retry_after` is in seconds when Meta's usage headers say when access comes back, else nil.
   class RateLimitError < ApiError; end
 
   # Code 100 with subcode 2388001: the display name is not provisioned yet ("Cannot Create Certificate").
   class DisplayNamePendingError < ApiError; end
+
+  # Code 100 with subcode 2388001 when Meta says "This number is registered to an existing WhatsApp
+  # account": the number is still on a phone's WhatsApp; its owner must delete that account first.
+  class NumberInUseError < ApiError; end
 end

@@ -3,14 +3,19 @@
 module WaHealth
   # Whether a number needs POST /register, and why. Built by WaHealth.registration_decision.
   class Decision
-    REASONS = %i[not_verified pending_provisioning provisioned].freeze
+    REASONS = %i[not_verified pending_provisioning provisioned on_premise].freeze
 
-    attr_reader :reason, :message
+    # not_applicable: the health fields whose value is NOT_APPLICABLE ("platform_type", "throughput.level",
+    # "throughput_level").
+    attr_reader :reason, :message, :not_applicable
 
-    def initialize(register:, reason:, display_name_pending:, message:)
+    def initialize(register:, reason:, message:, display_name_pending: false, verification_expired: false,
+                   not_applicable: [])
       @register = register ? true : false
       @reason = reason.to_sym
       @display_name_pending = display_name_pending ? true : false
+      @verification_expired = verification_expired ? true : false
+      @not_applicable = not_applicable.map(&:to_s).freeze
       @message = message
       freeze
     end
@@ -24,8 +29,21 @@ module WaHealth
       @display_name_pending
     end
 
+    # Provisioned on Cloud API while code_verification_status is not VERIFIED: normal once 14 days
+    # have passed since the one-time code (Meta keeps VERIFIED no longer).
+    def verification_expired?
+      @verification_expired
+    end
+
+    # platform_type or the throughput level is NOT_APPLICABLE (Chatwoot's "Complete Registration" banner).
+    def registration_incomplete?
+      not_applicable.any?
+    end
+
     def to_h
-      { register: register?, reason: reason, display_name_pending: display_name_pending?, message: message }
+      { register: register?, reason: reason, display_name_pending: display_name_pending?,
+        verification_expired: verification_expired?, registration_incomplete: registration_incomplete?,
+        not_applicable: not_applicable, message: message }
     end
 
     def ==(other)
@@ -64,8 +82,7 @@ module WaHealth
     def registration_decision(health)
       raise ArgumentError, "health must be a Hash" unless health.is_a?(Hash)
 
-      register, reason, pending, message = Native.registration_decision(health)
-      Decision.new(register: register, reason: reason, display_name_pending: pending, message: message)
+      Decision.new(**Native.registration_decision(health))
     end
 
     # -- Meta's register parameters plus the connection options
@@ -97,12 +114,12 @@ module WaHealth
     end
 
     # The earliest Time a new automatic register call for this number is allowed, or nil when none
-    # should be made (provisioned, a PIN mismatch, a locked account, an authorization error, or a
-    # display name still in review: call again when fresh health arrives). Never allows more than 8
-    # attempts in any rolling 72 hours. attempts: Times of earlier register calls for this number.
+    # should be made (provisioned, an error that needs a person: see ApiError#next_step, or a display
+    # name still in review: call again when fresh health arrives). Never allows more than 8 attempts
+    # in any rolling 72 hours. attempts: Times of earlier register calls for this number.
     def next_registration_at(attempts:, now: Time.now, last_error: nil, health: nil)
       validate_schedule_inputs(attempts, now, health)
-      at = Native.next_registration_at(attempts.map(&:to_i), now.to_i, *error_facts(last_error), health)
+      at = Native.next_registration_at(attempts.map(&:to_i), now.to_i, error_facts(last_error), health)
       at && (now + (at - now.to_r))
     end
 
@@ -121,13 +138,13 @@ module WaHealth
       text
     end
 
-    # [kind, code, subcode] for the native classifier; kind is "none", "authorization" or "api".
+    # What the native schedule reads of the last error: nil for none, else Meta's code, subcode and
+    # words for people ([nil, nil, nil, nil] for an error that is not Meta's).
     def error_facts(error)
       case error
-      when nil then ["none", nil, nil]
-      when AuthorizationError then ["authorization", error.code, error.subcode]
-      when ApiError then ["api", error.code, error.subcode]
-      when Exception then ["other", nil, nil]
+      when nil then nil
+      when ApiError then [error.code, error.subcode, error.user_title, error.user_message]
+      when Exception then [nil, nil, nil, nil]
       else raise ArgumentError, "last_error must be an exception or nil"
       end
     end

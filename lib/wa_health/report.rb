@@ -35,13 +35,12 @@ module WaHealth
 
     RISKY_QUALITY = %w[YELLOW RED].freeze
     RISKY_STATUS = %w[BANNED RESTRICTED RATE_LIMITED FLAGGED DISCONNECTED DELETED].freeze
-    NOT_APPLICABLE = "NOT_APPLICABLE"
 
     MANAGER_FALLBACK_URL = "https://business.facebook.com/"
     MANAGER_URL = "https://business.facebook.com/latest/whatsapp_manager/phone_numbers/"
 
     # Keys as_json adds to the health Hash's own keys.
-    ADDED_KEYS = %w[badges can_send_message_badge manager_url decision risky registration_incomplete].freeze
+    ADDED_KEYS = %w[badges can_send_message_badge manager_url decision risky registration_incomplete notes].freeze
 
     attr_reader :health, :previous
 
@@ -87,9 +86,18 @@ module WaHealth
     end
 
     # Chatwoot's "registration incomplete / Complete Registration" banner: platform_type or the
-    # throughput level is NOT_APPLICABLE.
+    # throughput level is NOT_APPLICABLE (the registration decision's rule).
     def registration_incomplete?
-      upcase(value(:platform_type)) == NOT_APPLICABLE || upcase(throughput_level) == NOT_APPLICABLE
+      decision.registration_incomplete?
+    end
+
+    # Facts about the number that are normal but may look alarming, in words: today, an expired
+    # verification on a number provisioned on Cloud API.
+    def notes
+      return [] unless decision.verification_expired?
+
+      ["code verification #{value(:code_verification_status) || 'missing'} is normal: Meta keeps VERIFIED for " \
+       "only 14 days after the one-time code, and this number is provisioned on Cloud API"]
     end
 
     # Quality YELLOW or RED, or status BANNED, RESTRICTED, RATE_LIMITED, FLAGGED, DISCONNECTED or DELETED.
@@ -157,7 +165,8 @@ module WaHealth
         "manager_url" => manager_url,
         "decision" => self.class.json_safe(decision.to_h),
         "risky" => risky?,
-        "registration_incomplete" => registration_incomplete?
+        "registration_incomplete" => registration_incomplete?,
+        "notes" => notes
       )
     end
 
@@ -219,17 +228,10 @@ module WaHealth
     end
 
     def registration_reason
-      facts = { "platform_type" => value(:platform_type), "throughput level" => throughput_level }
-              .select { |_, item| upcase(item) == NOT_APPLICABLE }.map { |name, _| "#{name} #{NOT_APPLICABLE}" }
-      return "registration incomplete (#{facts.join(', ')})" if facts.any?
+      fields = decision.not_applicable.map { |field| field.start_with?("throughput") ? "throughput level" : field }
+      return "registration incomplete (#{fields.uniq.map { |f| "#{f} NOT_APPLICABLE" }.join(', ')})" if fields.any?
 
       "registration needed (#{decision.reason})"
-    end
-
-    def throughput_level
-      throughput = value(:throughput)
-      level = throughput.is_a?(Hash) ? lookup(throughput, :level) : nil
-      level.nil? ? value(:throughput_level) : level
     end
 
     def waba_id

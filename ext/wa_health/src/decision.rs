@@ -7,6 +7,14 @@
 //! level is `NOT_APPLICABLE`). Unlike Chatwoot, the throughput level is read whatever form it takes:
 //! `throughput.level` when `throughput` is an object, and the flat `throughput_level` key.
 //!
+//! Two facts from real answers come first (spec/fixtures/meta/SOURCES.md):
+//! - A number provisioned on Cloud API (`platform_type` `CLOUD_API`, no `NOT_APPLICABLE` throughput)
+//!   is never registered again, whatever its verification says: Meta keeps `VERIFIED` for only 14
+//!   days after the one-time code, and live numbers read `NOT_VERIFIED` or `EXPIRED` afterwards.
+//! - A number on the On-Premises API (`ON_PREMISE`) is never registered automatically: registering
+//!   it on Cloud API is the last step of Meta's migration, which deregisters it from On-Premises
+//!   ("Migrate from On-Premises API to Cloud API", developers.facebook.com).
+//!
 //! Values are compared after trimming and ASCII-uppercasing; a value that is not a JSON string
 //! never matches anything.
 
@@ -19,8 +27,10 @@ pub enum Reason {
     NotVerified,
     /// Verified, but `platform_type` or the throughput level is `NOT_APPLICABLE`.
     PendingProvisioning,
-    /// Verified and provisioned: no registration needed.
+    /// Provisioned (on Cloud API, or verified with nothing `NOT_APPLICABLE`): no registration needed.
     Provisioned,
+    /// On the On-Premises API: registering on Cloud API would migrate it, never done automatically.
+    OnPremise,
 }
 
 impl Reason {
@@ -30,6 +40,7 @@ impl Reason {
             Reason::NotVerified => "not_verified",
             Reason::PendingProvisioning => "pending_provisioning",
             Reason::Provisioned => "provisioned",
+            Reason::OnPremise => "on_premise",
         }
     }
 }
@@ -44,11 +55,20 @@ pub struct Decision {
     /// `name_status` or `new_name_status` is `PENDING_REVIEW`: a registration attempt may fail with
     /// error 100 / 2388001 until Meta approves the display name.
     pub display_name_pending: bool,
+    /// Provisioned on Cloud API while `code_verification_status` is not `VERIFIED`: normal for a
+    /// number registered more than 14 days ago.
+    pub verification_expired: bool,
+    /// The fields whose value is `NOT_APPLICABLE` (`platform_type`, `throughput.level`,
+    /// `throughput_level`): any means registration is incomplete (Chatwoot's "Complete
+    /// Registration" banner).
+    pub not_applicable: Vec<&'static str>,
     /// One or two readable English sentences for an operator.
     pub message: String,
 }
 
 const VERIFIED: &str = "VERIFIED";
+const CLOUD_API: &str = "CLOUD_API";
+const ON_PREMISE: &str = "ON_PREMISE";
 const NOT_APPLICABLE: &str = "NOT_APPLICABLE";
 const PENDING_REVIEW: &str = "PENDING_REVIEW";
 
@@ -131,19 +151,44 @@ fn display_name_pending(health: &Map<String, Value>) -> bool {
 /// Decide whether the number should be registered.
 ///
 /// `health` is a JSON object as produced from a Ruby Hash whose keys (Symbols or Strings at any
-/// level) were turned into strings.
+/// level) were turned into strings. In order:
 ///
-/// 1. `code_verification_status` not `VERIFIED` (absent, null, non-string or any other value):
+/// 1. `platform_type` is `ON_PREMISE`: do not register, [`Reason::OnPremise`].
+/// 2. `platform_type` is `CLOUD_API` and no throughput level is `NOT_APPLICABLE`: do not register,
+///    [`Reason::Provisioned`], whatever `code_verification_status` says (`verification_expired`
+///    when it is not `VERIFIED`).
+/// 3. `code_verification_status` not `VERIFIED` (absent, null, non-string or any other value):
 ///    register, [`Reason::NotVerified`].
-/// 2. Else `platform_type` is `NOT_APPLICABLE`, or the throughput level is (`throughput.level`
+/// 4. Else `platform_type` is `NOT_APPLICABLE`, or the throughput level is (`throughput.level`
 ///    when `throughput` is an object, or the flat `throughput_level`; either counts): register,
 ///    [`Reason::PendingProvisioning`].
-/// 3. Else: do not register, [`Reason::Provisioned`].
+/// 5. Else: do not register, [`Reason::Provisioned`].
 pub fn decide(health: &Map<String, Value>) -> Decision {
     let pending_name = display_name_pending(health);
     let verification = health.get("code_verification_status");
+    let verified = is(verification, VERIFIED);
+    let platform = health.get("platform_type");
+    let not_applicable = not_applicable_fields(health);
+    let mut verification_expired = false;
 
-    let (register, reason, mut message) = if !is(verification, VERIFIED) {
+    let (register, reason, mut message) = if is(platform, ON_PREMISE) {
+        (
+            false,
+            Reason::OnPremise,
+            "Phone number is on the On-Premises API (platform_type: ON_PREMISE); registering it on Cloud API would migrate it away from On-Premises (Meta's migration guide), so it is not registered automatically.".to_string(),
+        )
+    } else if is(platform, CLOUD_API) && not_applicable.is_empty() {
+        let mut message =
+            "Phone number is provisioned on Cloud API; no registration needed.".to_string();
+        if !verified {
+            verification_expired = true;
+            message.push_str(&format!(
+                " Its code verification reads {}: that is normal, Meta keeps VERIFIED for only 14 days after the one-time code.",
+                describe(verification)
+            ));
+        }
+        (false, Reason::Provisioned, message)
+    } else if !verified {
         (
             true,
             Reason::NotVerified,
@@ -152,28 +197,25 @@ pub fn decide(health: &Map<String, Value>) -> Decision {
                 describe(verification)
             ),
         )
+    } else if not_applicable.is_empty() {
+        (
+            false,
+            Reason::Provisioned,
+            "Phone number is verified and provisioned; no registration needed.".to_string(),
+        )
     } else {
-        let fields = not_applicable_fields(health);
-        if fields.is_empty() {
-            (
-                false,
-                Reason::Provisioned,
-                "Phone number is verified and provisioned; no registration needed.".to_string(),
-            )
-        } else {
-            let found = fields
-                .iter()
-                .map(|f| format!("{f}: {NOT_APPLICABLE}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            (
-                true,
-                Reason::PendingProvisioning,
-                format!(
-                    "Phone number is verified but not provisioned ({found}); registration is needed."
-                ),
-            )
-        }
+        let found = not_applicable
+            .iter()
+            .map(|f| format!("{f}: {NOT_APPLICABLE}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (
+            true,
+            Reason::PendingProvisioning,
+            format!(
+                "Phone number is verified but not provisioned ({found}); registration is needed."
+            ),
+        )
     };
 
     if pending_name {
@@ -186,6 +228,8 @@ pub fn decide(health: &Map<String, Value>) -> Decision {
         register,
         reason,
         display_name_pending: pending_name,
+        verification_expired,
+        not_applicable,
         message,
     }
 }
@@ -220,18 +264,71 @@ mod tests {
         }))
     }
 
+    /// Live numbers seen in real answers: CONNECTED on CLOUD_API, throughput STANDARD, verification
+    /// EXPIRED (spec/fixtures/meta/phone_cloud_api_expired_connected_live.json) or NOT_VERIFIED
+    /// (waba_with_phone_numbers_cloud_api_not_verified.json).
+    #[test]
+    fn a_live_cloud_api_number_with_an_expired_verification_is_not_registered() {
+        for cvs in ["EXPIRED", "NOT_VERIFIED", "UNVERIFIED"] {
+            let h = obj(
+                json!({"code_verification_status": cvs, "platform_type": "CLOUD_API",
+                "throughput": {"level": "STANDARD"}, "status": "CONNECTED"}),
+            );
+            let d = decide(&h);
+            assert_eq!(
+                (d.register, d.reason),
+                (false, Reason::Provisioned),
+                "{cvs}"
+            );
+            assert!(d.verification_expired);
+            assert!(d.not_applicable.is_empty());
+            assert!(d.message.contains("that is normal"), "{}", d.message);
+        }
+        let verified = decide(&obj(json!({"code_verification_status": "VERIFIED",
+            "platform_type": "CLOUD_API", "throughput": {"level": "HIGH"}})));
+        assert!(!verified.verification_expired);
+    }
+
+    #[test]
+    fn a_number_neither_verified_nor_provisioned_still_registers() {
+        let h = obj(json!({"code_verification_status": "NOT_VERIFIED",
+            "platform_type": "NOT_APPLICABLE", "throughput": {"level": "NOT_APPLICABLE"}}));
+        let d = decide(&h);
+        assert_eq!((d.register, d.reason), (true, Reason::NotVerified));
+        assert!(!d.not_applicable.is_empty());
+        // On Cloud API but without messaging capacity: not provisioned yet either.
+        let h = obj(json!({"code_verification_status": "EXPIRED",
+            "platform_type": "CLOUD_API", "throughput": {"level": "NOT_APPLICABLE"}}));
+        assert!(decide(&h).register);
+    }
+
+    #[test]
+    fn an_on_premise_number_is_never_registered_automatically() {
+        for cvs in ["VERIFIED", "NOT_VERIFIED"] {
+            let h = obj(
+                json!({"code_verification_status": cvs, "platform_type": "ON_PREMISE",
+                "throughput": {"level": "STANDARD"}}),
+            );
+            let d = decide(&h);
+            assert_eq!((d.register, d.reason), (false, Reason::OnPremise));
+            assert!(d.message.contains("On-Premises"));
+        }
+    }
+
     #[test]
     fn reason_strings() {
         assert_eq!(Reason::NotVerified.as_str(), "not_verified");
         assert_eq!(Reason::PendingProvisioning.as_str(), "pending_provisioning");
         assert_eq!(Reason::Provisioned.as_str(), "provisioned");
+        assert_eq!(Reason::OnPremise.as_str(), "on_premise");
     }
 
     #[test]
     fn not_verified_registers() {
+        // platform_type unknown (not read): only the verification says anything.
         let d = decide(&chatwoot_health(
             json!("NOT_VERIFIED"),
-            json!("CLOUD_API"),
+            json!(null),
             json!("STANDARD"),
         ));
         assert!(d.register);
@@ -245,7 +342,7 @@ mod tests {
 
     #[test]
     fn absent_null_or_non_string_verification_counts_as_not_verified() {
-        let mut h = chatwoot_health(json!(null), json!("CLOUD_API"), json!("STANDARD"));
+        let mut h = chatwoot_health(json!(null), json!(null), json!("STANDARD"));
         let d = decide(&h);
         assert_eq!((d.register, d.reason), (true, Reason::NotVerified));
         assert!(d.message.contains("code_verification_status: missing"));
@@ -279,7 +376,19 @@ mod tests {
         assert_eq!(d.reason, Reason::Provisioned);
         assert_eq!(
             d.message,
-            "Phone number is verified and provisioned; no registration needed."
+            "Phone number is provisioned on Cloud API; no registration needed."
+        );
+        let d = decide(&chatwoot_health(
+            json!("VERIFIED"),
+            json!(null),
+            json!("STANDARD"),
+        ));
+        assert_eq!(
+            (d.reason, d.message.as_str()),
+            (
+                Reason::Provisioned,
+                "Phone number is verified and provisioned; no registration needed."
+            )
         );
     }
 
@@ -367,7 +476,7 @@ mod tests {
         // Uppercasing is ASCII only: a dotless/dotted i does not turn into I.
         let d = decide(&chatwoot_health(
             json!("verıfıed"),
-            json!("CLOUD_API"),
+            json!("NOT_APPLICABLE"),
             json!("STANDARD"),
         ));
         assert_eq!(d.reason, Reason::NotVerified);
@@ -477,6 +586,8 @@ mod tests {
             Just(json!("NOT_APPLICABLE")),
             Just(json!("not_applicable")),
             Just(json!("CLOUD_API")),
+            Just(json!("ON_PREMISE")),
+            Just(json!("EXPIRED")),
             Just(json!("STANDARD")),
             Just(json!("PENDING_REVIEW")),
             Just(json!("APPROVED")),
@@ -512,10 +623,19 @@ mod tests {
         #[test]
         fn decision_is_consistent(h in health_strategy()) {
             let d = decide(&h);
-            prop_assert_eq!(d.register, d.reason != Reason::Provisioned);
+            prop_assert_eq!(d.register, matches!(d.reason, Reason::NotVerified | Reason::PendingProvisioning));
             let verified = matches!(h.get("code_verification_status"),
                 Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("VERIFIED"));
-            prop_assert_eq!(verified, d.reason != Reason::NotVerified);
+            let platform = |name: &str| matches!(h.get("platform_type"),
+                Some(Value::String(s)) if s.trim().eq_ignore_ascii_case(name));
+            if d.reason == Reason::NotVerified {
+                prop_assert!(!verified);
+            }
+            // A number on Cloud API with nothing NOT_APPLICABLE, or on On-Premises, never registers.
+            if platform("ON_PREMISE") || (platform("CLOUD_API") && d.not_applicable.is_empty()) {
+                prop_assert!(!d.register);
+            }
+            prop_assert_eq!(d.verification_expired, d.reason == Reason::Provisioned && !verified && platform("CLOUD_API"));
             prop_assert!(d.message.starts_with("Phone number is "));
             prop_assert!(!d.message.contains('\n'));
             prop_assert_eq!(
@@ -540,7 +660,7 @@ mod tests {
             #[test]
             fn any_object_gives_a_sane_decision(h in test_support::object()) {
                 let d = decide(&h);
-                prop_assert_eq!(d.register, d.reason != Reason::Provisioned);
+                prop_assert_eq!(d.register, matches!(d.reason, Reason::NotVerified | Reason::PendingProvisioning));
                 prop_assert!(d.message.starts_with("Phone number is "));
                 prop_assert!(!d.message.contains('\n'));
                 prop_assert!(d.message.chars().count() < 600, "{}", d.message);

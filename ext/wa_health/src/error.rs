@@ -5,32 +5,13 @@
 
 use serde_json::Value;
 
+use crate::meaning::Meaning;
 use crate::secrets::Secrets;
-
-/// Which Ruby class an API error becomes; the binding maps each to `WaHealth::<Name>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiErrorKind {
-    Generic,
-    Authorization,
-    RateLimit,
-    DisplayNamePending,
-}
-
-impl ApiErrorKind {
-    pub fn ruby_class_name(self) -> &'static str {
-        match self {
-            ApiErrorKind::Generic => "ApiError",
-            ApiErrorKind::Authorization => "AuthorizationError",
-            ApiErrorKind::RateLimit => "RateLimitError",
-            ApiErrorKind::DisplayNamePending => "DisplayNamePendingError",
-        }
-    }
-}
 
 /// An error answer from the Graph API (any non-2xx, or a 2xx carrying Meta's error envelope).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
-    pub kind: ApiErrorKind,
+    pub meaning: Meaning,
     pub message: String,
     pub http_status: u16,
     pub code: Option<i64>,
@@ -62,25 +43,6 @@ pub enum GraphError {
 }
 
 pub type GraphResult<T> = Result<T, GraphError>;
-
-const AUTHORIZATION_CODES: &[i64] = &[190, 0, 3, 10];
-const RATE_LIMIT_CODES: &[i64] = &[4, 17, 32, 613, 80007, 130429, 133016];
-const TRANSIENT_CODES: &[i64] = &[1, 2, 4, 17, 32, 613, 80007, 130429, 133004];
-pub const DISPLAY_NAME_PENDING_CODE: i64 = 100;
-pub const DISPLAY_NAME_PENDING_SUBCODE: i64 = 2_388_001;
-
-pub fn classify(code: Option<i64>, subcode: Option<i64>) -> ApiErrorKind {
-    match code {
-        Some(c) if AUTHORIZATION_CODES.contains(&c) || (200..=299).contains(&c) => {
-            ApiErrorKind::Authorization
-        }
-        Some(c) if RATE_LIMIT_CODES.contains(&c) => ApiErrorKind::RateLimit,
-        Some(DISPLAY_NAME_PENDING_CODE) if subcode == Some(DISPLAY_NAME_PENDING_SUBCODE) => {
-            ApiErrorKind::DisplayNamePending
-        }
-        _ => ApiErrorKind::Generic,
-    }
-}
 
 /// Meta sends numbers, but proxies and old endpoints have been seen sending `"100"`.
 fn integer_member(value: Option<&Value>) -> Option<i64> {
@@ -143,10 +105,20 @@ pub fn api_error_from_response(body: &[u8], ctx: &ErrorContext<'_>) -> ApiError 
         Some(Value::Object(error)) => {
             let code = integer_member(error.get("code"));
             let subcode = integer_member(error.get("error_subcode"));
-            let meta_message = string_member(error.get("message"))
-                .map(|m| one_line(&bounded(&ctx.secrets.redact(&m))));
-            let transient = matches!(error.get("is_transient"), Some(Value::Bool(true)))
-                || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
+            let meta_message = string_member(error.get("message"));
+            let redact = |s: Option<String>| s.map(|s| bounded(&ctx.secrets.redact(&s)));
+            let user_title = redact(string_member(error.get("error_user_title")));
+            let user_message = redact(string_member(error.get("error_user_msg")));
+            let meaning = Meaning::of(
+                code,
+                subcode,
+                &[user_title.as_deref(), user_message.as_deref()],
+            );
+            // Meta's own verdict, when it gives one, wins over the table.
+            let transient = match error.get("is_transient") {
+                Some(Value::Bool(verdict)) => *verdict,
+                _ => meaning.transient(),
+            };
             let mut summary = format!("WhatsApp API request failed: HTTP {}", ctx.http_status);
             if let Some(c) = code {
                 summary.push_str(&format!(", code {c}"));
@@ -155,24 +127,38 @@ pub fn api_error_from_response(body: &[u8], ctx: &ErrorContext<'_>) -> ApiError 
                 summary.push_str(&format!(", subcode {s}"));
             }
             summary.push_str(": ");
-            summary.push_str(meta_message.as_deref().unwrap_or("(no message from Meta)"));
-            let redact = |s: Option<String>| s.map(|s| bounded(&ctx.secrets.redact(&s)));
+            // What Meta says to people (title and message) is often the only useful part; all of
+            // Meta's text together is bounded, after redaction.
+            let mut meta_text = meta_message.unwrap_or_else(|| "(no message from Meta)".into());
+            let for_people = ["error_user_title", "error_user_msg"]
+                .iter()
+                .filter_map(|member| string_member(error.get(*member)))
+                .filter(|text| !meta_text.contains(text.as_str()))
+                .collect::<Vec<_>>();
+            if !for_people.is_empty() {
+                meta_text = format!("{meta_text} ({})", for_people.join(": "));
+            }
+            summary.push_str(&one_line(&bounded(&ctx.secrets.redact(&meta_text))));
+            if let Some(step) = meaning.next_step() {
+                summary.push_str(" Next step: ");
+                summary.push_str(step);
+            }
             ApiError {
-                kind: classify(code, subcode),
+                meaning,
                 message: ctx.secrets.redact(&summary),
                 http_status: ctx.http_status,
                 code,
                 subcode,
                 error_type: redact(string_member(error.get("type"))),
                 fbtrace_id: redact(string_member(error.get("fbtrace_id"))),
-                user_title: redact(string_member(error.get("error_user_title"))),
-                user_message: redact(string_member(error.get("error_user_msg"))),
+                user_title,
+                user_message,
                 transient,
                 retry_after,
             }
         }
         _ => ApiError {
-            kind: ApiErrorKind::Generic,
+            meaning: Meaning::Other,
             message: format!(
                 "WhatsApp API request failed: HTTP {}: {}",
                 ctx.http_status,
@@ -223,34 +209,11 @@ mod tests {
     }
 
     #[test]
-    fn classifies_by_code_and_subcode() {
-        assert_eq!(classify(Some(190), Some(463)), ApiErrorKind::Authorization);
-        assert_eq!(classify(Some(0), None), ApiErrorKind::Authorization);
-        assert_eq!(classify(Some(200), None), ApiErrorKind::Authorization);
-        assert_eq!(classify(Some(299), None), ApiErrorKind::Authorization);
-        assert_eq!(classify(Some(300), None), ApiErrorKind::Generic);
-        for code in [4, 17, 32, 613, 80007, 130429, 133016] {
-            assert_eq!(
-                classify(Some(code), None),
-                ApiErrorKind::RateLimit,
-                "{code}"
-            );
-        }
-        assert_eq!(
-            classify(Some(100), Some(2388001)),
-            ApiErrorKind::DisplayNamePending
-        );
-        assert_eq!(classify(Some(100), Some(33)), ApiErrorKind::Generic);
-        assert_eq!(classify(Some(133005), None), ApiErrorKind::Generic);
-        assert_eq!(classify(None, None), ApiErrorKind::Generic);
-    }
-
-    #[test]
     fn reads_the_envelope() {
         let secrets = Secrets::new("EAAGsecrettoken123456789", None);
         let body = br#"{"error":{"message":"Cannot Create Certificate","type":"OAuthException","code":100,"error_subcode":2388001,"error_user_title":"Cannot Create Certificate","error_user_msg":"Your display name could not be processed.","fbtrace_id":"AbC"}}"#;
         let err = api_error_from_response(body, &ctx(400, &secrets));
-        assert_eq!(err.kind, ApiErrorKind::DisplayNamePending);
+        assert_eq!(err.meaning, Meaning::DisplayNamePending);
         assert_eq!(err.code, Some(100));
         assert_eq!(err.subcode, Some(2388001));
         assert_eq!(err.error_type.as_deref(), Some("OAuthException"));
@@ -259,7 +222,9 @@ mod tests {
         assert!(!err.transient);
         assert_eq!(
             err.message,
-            "WhatsApp API request failed: HTTP 400, code 100, subcode 2388001: Cannot Create Certificate"
+            "WhatsApp API request failed: HTTP 400, code 100, subcode 2388001: Cannot Create Certificate \
+             (Your display name could not be processed.) Next step: Wait until Meta approves the \
+             display name, then register again."
         );
     }
 
@@ -268,7 +233,7 @@ mod tests {
         let secrets = Secrets::new("tok", None);
         let body = br#"{"error":{"code":"190","error_subcode":"463"}}"#;
         let err = api_error_from_response(body, &ctx(401, &secrets));
-        assert_eq!(err.kind, ApiErrorKind::Authorization);
+        assert_eq!(err.meaning, Meaning::Authorization);
         assert_eq!(err.subcode, Some(463));
         assert!(err.message.contains("(no message from Meta)"));
     }
@@ -322,7 +287,7 @@ mod tests {
             secrets: &secrets,
         };
         let err = api_error_from_response(body, &context);
-        assert_eq!(err.kind, ApiErrorKind::Generic);
+        assert_eq!(err.meaning, Meaning::Other);
         assert!(err.transient);
         assert!(err
             .message
@@ -335,7 +300,7 @@ mod tests {
     fn empty_error_envelope_still_gives_an_error() {
         let secrets = Secrets::new("tok", None);
         let err = api_error_from_response(br#"{"error":{}}"#, &ctx(500, &secrets));
-        assert_eq!(err.kind, ApiErrorKind::Generic);
+        assert_eq!(err.meaning, Meaning::Other);
         assert_eq!(err.code, None);
         let err = api_error_from_response(b"", &ctx(503, &secrets));
         assert!(err.message.ends_with("empty body"));
@@ -356,7 +321,7 @@ mod tests {
             br#"{"error":{"code":80007,"is_transient":true,"message":"rate"}}"#,
             &context,
         );
-        assert_eq!(err.kind, ApiErrorKind::RateLimit);
+        assert_eq!(err.meaning, Meaning::RateLimit);
         assert!(err.transient);
         assert_eq!(err.retry_after, Some(420));
     }
@@ -409,13 +374,16 @@ mod tests {
                 let prefix = format!("WhatsApp API request failed: HTTP {status}");
                 prop_assert!(err.message.starts_with(&prefix), "{}", err.message);
                 prop_assert_eq!(err.http_status, status);
-                prop_assert_eq!(err.kind, classify(err.code, err.subcode));
+                prop_assert_eq!(
+                    err.meaning,
+                    Meaning::of(err.code, err.subcode, &[err.user_title.as_deref(), err.user_message.as_deref()])
+                );
                 prop_assert!(!err.message.chars().any(char::is_control), "{:?}", err.message);
                 prop_assert!(err.message.chars().count() <= MAX_META_TEXT_CHARS + 200);
             }
 
-            /// The class comes from `code` and `error_subcode` alone (numbers or numeric strings),
-            /// never from the message or any other member.
+            /// Without Meta's words for people, the meaning comes from `code` and `error_subcode`
+            /// alone (numbers or numeric strings), never from the message or any other member.
             #[test]
             fn classification_reads_code_and_subcode_only(
                 mut error in test_support::object(),
@@ -429,8 +397,9 @@ mod tests {
                 status in 400u16..=599,
             ) {
                 let number = |n: i64| if as_strings { Value::String(n.to_string()) } else { Value::from(n) };
-                error.remove("code");
-                error.remove("error_subcode");
+                for member in ["code", "error_subcode", "error_user_title", "error_user_msg"] {
+                    error.remove(member);
+                }
                 if let Some(c) = code { error.insert("code".into(), number(c)); }
                 if let Some(s) = subcode { error.insert("error_subcode".into(), number(s)); }
                 let body = serde_json::json!({ "error": error }).to_string();
@@ -438,14 +407,7 @@ mod tests {
                 let err = api_error_from_response(body.as_bytes(), &context(status, None, None, &secrets));
                 prop_assert_eq!(err.code, code);
                 prop_assert_eq!(err.subcode, subcode);
-                prop_assert_eq!(err.kind, classify(code, subcode));
-                let expected = match code {
-                    Some(c) if AUTHORIZATION_CODES.contains(&c) || (200..=299).contains(&c) => ApiErrorKind::Authorization,
-                    Some(c) if RATE_LIMIT_CODES.contains(&c) => ApiErrorKind::RateLimit,
-                    Some(100) if subcode == Some(2_388_001) => ApiErrorKind::DisplayNamePending,
-                    _ => ApiErrorKind::Generic,
-                };
-                prop_assert_eq!(err.kind, expected);
+                prop_assert_eq!(err.meaning, Meaning::of(code, subcode, &[]));
             }
 
             /// Whatever Meta puts in its envelope, and wherever it quotes the token or the app
@@ -490,7 +452,7 @@ mod tests {
                 let err = api_error_from_response(&body, &context(status, content_type.as_deref(), None, &secrets));
                 prop_assert!(err.message.chars().count() < 200, "{}", err.message);
                 prop_assert_eq!(err.transient, status >= 500);
-                prop_assert_eq!(err.kind, ApiErrorKind::Generic);
+                prop_assert_eq!(err.meaning, Meaning::Other);
             }
         }
     }

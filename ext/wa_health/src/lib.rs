@@ -7,6 +7,7 @@ mod client;
 mod decision;
 mod error;
 mod health;
+mod meaning;
 mod registration;
 mod schedule;
 mod secrets;
@@ -42,7 +43,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     )?;
     native.define_singleton_method(
         "next_registration_at",
-        function!(rules::registration_time, 6),
+        function!(rules::next_registration, 4),
     )?;
     Ok(())
 }

@@ -10,51 +10,13 @@
 //! window.
 
 use crate::decision::{decide, display_name_approved, Reason};
+use crate::meaning::{Meaning, RegistrationRetry};
 use serde_json::{Map, Value};
 
-/// The error of the last registration attempt, as far as scheduling cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LastError {
-    /// No error (no attempt yet, or the last one succeeded).
-    None,
-    /// 100 / 2388001: the display name is not provisioned yet ("Cannot Create Certificate").
-    DisplayNamePending,
-    /// 133016: register/deregister limit exceeded; blocked for 72 hours.
-    RegistrationLimit,
-    /// 133005: two-step verification PIN mismatch.
-    PinMismatch,
-    /// 131031: account locked, or data mismatch such as a wrong PIN.
-    AccountLocked,
-    /// Token expired or invalid (190) or permission missing (0, 3, 10, 200-299).
-    Authorization,
-    /// Anything else (transient, server or unknown errors).
-    Other,
-}
-
-impl LastError {
-    /// Classify a Graph API error.
-    ///
-    /// Checked in this order: code 100 with subcode 2388001 -> [`LastError::DisplayNamePending`];
-    /// 133016 -> [`LastError::RegistrationLimit`]; 133005 -> [`LastError::PinMismatch`];
-    /// 131031 -> [`LastError::AccountLocked`]; `kind_is_authorization`, or code 190, 0, 3, 10 or
-    /// 200..=299 -> [`LastError::Authorization`]; anything else (code 100 with another subcode, no
-    /// code at all, ...) -> [`LastError::Other`]. Never returns [`LastError::None`].
-    pub fn from_code(
-        kind_is_authorization: bool,
-        code: Option<i64>,
-        subcode: Option<i64>,
-    ) -> LastError {
-        match (code, subcode) {
-            (Some(100), Some(2_388_001)) => LastError::DisplayNamePending,
-            (Some(133_016), _) => LastError::RegistrationLimit,
-            (Some(133_005), _) => LastError::PinMismatch,
-            (Some(131_031), _) => LastError::AccountLocked,
-            _ if kind_is_authorization => LastError::Authorization,
-            (Some(190 | 0 | 3 | 10 | 200..=299), _) => LastError::Authorization,
-            _ => LastError::Other,
-        }
-    }
-}
+/// The error of the last registration attempt: `None` when there was no attempt or it succeeded,
+/// else what Meta's error meant (an error that is not Meta's, such as a timeout, is
+/// [`Meaning::Other`]).
+pub type LastError = Option<Meaning>;
 
 /// Length of Meta's moving window for the register/deregister limit.
 pub const WINDOW_SECONDS: i64 = 72 * 3600;
@@ -90,9 +52,10 @@ fn backoff(recent: usize) -> i64 {
 ///
 /// Rules, in order:
 /// 1. `health` given and [`decide`] says [`Reason::Provisioned`]: `None` (nothing to do).
-/// 2. [`LastError::PinMismatch`], [`LastError::AccountLocked`], [`LastError::Authorization`]:
-///    `None`; these need a person (new PIN, unlocked account, reauthorization).
-/// 3. [`LastError::DisplayNamePending`]: `None` when `health` is `None` or the display name is not
+/// 2. An error whose [`Meaning::registration_retry`] is [`RegistrationRetry::Never`] (a PIN
+///    mismatch, a locked or blocked account, an authorization error, a number that needs
+///    verification or is still on a phone's WhatsApp): `None`; these need a person.
+/// 3. [`Meaning::DisplayNamePending`]: `None` when `health` is `None` or the display name is not
 ///    approved yet ([`display_name_approved`]). This is not a permanent "never": the caller is
 ///    expected to fetch fresh health later and ask again; once the name is approved the normal
 ///    back-off below applies.
@@ -100,7 +63,7 @@ fn backoff(recent: usize) -> i64 {
 ///    `min(BASE_BACKOFF_SECONDS * 2^(recent - 1), MAX_BACKOFF_SECONDS)`, where `recent` is the
 ///    number of attempts after `now - WINDOW_SECONDS` (with no recent attempt, `BASE_BACKOFF_SECONDS`).
 ///    The answer is never earlier than `now`: "due" means the answer is `<= now`.
-/// 5. [`LastError::RegistrationLimit`]: not before the latest attempt plus [`WINDOW_SECONDS`].
+/// 5. [`Meaning::RegistrationLimit`] (133016): not before the latest attempt plus [`WINDOW_SECONDS`].
 /// 6. Window cap, always: while the window `(t - WINDOW_SECONDS, t]` ending at the candidate `t`
 ///    already holds [`MAX_ATTEMPTS_PER_WINDOW`] attempts, move the candidate to the earliest of
 ///    them plus `WINDOW_SECONDS + 1` (one second of margin beyond the half-open boundary). An
@@ -123,11 +86,14 @@ pub fn next_registration_at(
     }
 
     // 2. and 3. Errors a retry cannot fix (or not yet).
-    match last_error {
-        LastError::PinMismatch | LastError::AccountLocked | LastError::Authorization => {
+    let retry = last_error.map(Meaning::registration_retry);
+    match retry {
+        Some(RegistrationRetry::Never) => return None,
+        Some(RegistrationRetry::AfterNameApproval)
+            if !health.is_some_and(display_name_approved) =>
+        {
             return None
         }
-        LastError::DisplayNamePending if !health.is_some_and(display_name_approved) => return None,
         _ => {}
     }
 
@@ -149,7 +115,7 @@ pub fn next_registration_at(
     };
 
     // 5. Meta blocks registration for 72 hours after 133016.
-    if last_error == LastError::RegistrationLimit {
+    if retry == Some(RegistrationRetry::AfterWindow) {
         if let Some(&last) = sorted.last() {
             candidate = candidate.max(last.saturating_add(WINDOW_SECONDS));
         }
@@ -251,73 +217,48 @@ mod tests {
             .unwrap_or(0)
     }
 
+    /// 133006 (verify first), 2388001 meaning "registered to an existing WhatsApp account",
+    /// 131031 and 133005 need a person: no automatic attempt, even with fresh health that says
+    /// registration is needed. 133010 (not registered) is what registration fixes: back off as usual.
     #[test]
-    fn from_code_classification() {
-        assert_eq!(
-            LastError::from_code(false, Some(100), Some(2_388_001)),
-            LastError::DisplayNamePending
+    fn errors_that_need_a_person_stop_the_schedule() {
+        let in_use = Meaning::of(
+            Some(100),
+            Some(2_388_001),
+            &[
+                None,
+                Some("This number is registered to an existing WhatsApp account."),
+            ],
         );
-        assert_eq!(
-            LastError::from_code(false, Some(100), None),
-            LastError::Other
-        );
-        assert_eq!(
-            LastError::from_code(false, Some(100), Some(33)),
-            LastError::Other
-        );
-        assert_eq!(
-            LastError::from_code(false, Some(133_016), None),
-            LastError::RegistrationLimit
-        );
-        assert_eq!(
-            LastError::from_code(false, Some(133_005), Some(1)),
-            LastError::PinMismatch
-        );
-        assert_eq!(
-            LastError::from_code(false, Some(131_031), None),
-            LastError::AccountLocked
-        );
-        for code in [190, 0, 3, 10, 200, 250, 299] {
-            assert_eq!(
-                LastError::from_code(false, Some(code), None),
-                LastError::Authorization,
-                "{code}"
-            );
-        }
-        assert_eq!(
-            LastError::from_code(false, Some(190), Some(463)),
-            LastError::Authorization
-        );
-        assert_eq!(
-            LastError::from_code(true, None, None),
-            LastError::Authorization
-        );
-        assert_eq!(
-            LastError::from_code(true, Some(1), None),
-            LastError::Authorization
-        );
-        for code in [
-            1, 2, 4, 17, 32, 199, 300, 368, 613, 80_007, 130_429, 133_004, 133_010,
+        for meaning in [
+            Meaning::of(Some(133_006), None, &[]),
+            in_use,
+            Meaning::of(Some(131_031), None, &[]),
+            Meaning::of(Some(133_005), None, &[]),
         ] {
-            assert_eq!(
-                LastError::from_code(false, Some(code), None),
-                LastError::Other,
-                "{code}"
-            );
+            let at = next_registration_at(&[T0], T0 + H, Some(meaning), Some(&pending_approved()));
+            assert_eq!(at, None, "{meaning:?}");
         }
-        assert_eq!(LastError::from_code(false, None, None), LastError::Other);
-        assert_eq!(
-            LastError::from_code(false, None, Some(2_388_001)),
-            LastError::Other
+        let not_registered = Meaning::of(Some(133_010), None, &[]);
+        let at = next_registration_at(
+            &[T0],
+            T0 + H,
+            Some(not_registered),
+            Some(&pending_approved()),
         );
-        // Specific registration codes win over the authorization flag.
-        assert_eq!(
-            LastError::from_code(true, Some(133_005), None),
-            LastError::PinMismatch
+        assert_eq!(at, Some(T0 + H));
+        // The display-name meaning of 2388001 waits for the approval instead.
+        let name = Meaning::of(
+            Some(100),
+            Some(2_388_001),
+            &[None, Some("Your display name could not be processed.")],
         );
         assert_eq!(
-            LastError::from_code(true, Some(100), Some(2_388_001)),
-            LastError::DisplayNamePending
+            next_registration_at(&[T0], T0 + H, Some(name), Some(&pending_name_in_review())),
+            None
+        );
+        assert!(
+            next_registration_at(&[T0], T0 + H, Some(name), Some(&pending_approved())).is_some()
         );
     }
 
@@ -335,16 +276,12 @@ mod tests {
 
     #[test]
     fn rule1_provisioned_health_means_none() {
-        for e in [
-            LastError::None,
-            LastError::Other,
-            LastError::RegistrationLimit,
-        ] {
+        for e in [None, Some(Meaning::Other), Some(Meaning::RegistrationLimit)] {
             assert_eq!(next_registration_at(&[], T0, e, Some(&provisioned())), None);
         }
         // Health that needs registration does not stop it.
         assert_eq!(
-            next_registration_at(&[], T0, LastError::None, Some(&pending_approved())),
+            next_registration_at(&[], T0, None, Some(&pending_approved())),
             Some(T0)
         );
     }
@@ -352,9 +289,9 @@ mod tests {
     #[test]
     fn rule2_never_automatically() {
         for e in [
-            LastError::PinMismatch,
-            LastError::AccountLocked,
-            LastError::Authorization,
+            Some(Meaning::PinMismatch),
+            Some(Meaning::AccountLocked),
+            Some(Meaning::Authorization),
         ] {
             assert_eq!(next_registration_at(&[], T0, e, None), None);
             assert_eq!(
@@ -367,7 +304,7 @@ mod tests {
     #[test]
     fn rule3_display_name_pending_waits_for_approval() {
         let attempts = [T0 - H];
-        let e = LastError::DisplayNamePending;
+        let e = Some(Meaning::DisplayNamePending);
         assert_eq!(next_registration_at(&attempts, T0, e, None), None);
         assert_eq!(
             next_registration_at(&attempts, T0, e, Some(&pending_name_in_review())),
@@ -392,13 +329,10 @@ mod tests {
 
     #[test]
     fn rule4_backoff() {
-        let e = LastError::Other;
+        let e = Some(Meaning::Other);
         // No attempts: now.
         assert_eq!(next_registration_at(&[], T0, e, None), Some(T0));
-        assert_eq!(
-            next_registration_at(&[], T0, LastError::None, None),
-            Some(T0)
-        );
+        assert_eq!(next_registration_at(&[], T0, None, None), Some(T0));
         // One attempt: 15 minutes after it.
         assert_eq!(next_registration_at(&[T0], T0, e, None), Some(T0 + 15 * 60));
         // Two recent attempts: 30 minutes after the latest.
@@ -446,13 +380,13 @@ mod tests {
         let seven: Vec<i64> = (0..7).map(|i| T0 + i * 2 * H).collect();
         let now = T0 + 12 * H;
         assert_eq!(
-            next_registration_at(&seven, now, LastError::Other, None),
+            next_registration_at(&seven, now, Some(Meaning::Other), None),
             Some(T0 + 12 * H + 16 * H)
         );
         // With 8+ recent attempts the back-off would be 1 day (capped) but the window cap rules.
         let many: Vec<i64> = (0..8).map(|i| T0 + i * 60).collect();
         let now = T0 + 8 * 60;
-        let got = next_registration_at(&many, now, LastError::Other, None).unwrap();
+        let got = next_registration_at(&many, now, Some(Meaning::Other), None).unwrap();
         assert_eq!(got, T0 + WINDOW_SECONDS + 1);
     }
 
@@ -460,7 +394,7 @@ mod tests {
     fn rule4_future_attempts_count_at_their_time() {
         let future = T0 + 2 * H;
         assert_eq!(
-            next_registration_at(&[future], T0, LastError::Other, None),
+            next_registration_at(&[future], T0, Some(Meaning::Other), None),
             Some(future + 15 * 60)
         );
     }
@@ -469,18 +403,18 @@ mod tests {
     fn rule5_registration_limit_waits_a_window() {
         let attempts = [T0 - H, T0];
         assert_eq!(
-            next_registration_at(&attempts, T0, LastError::RegistrationLimit, None),
+            next_registration_at(&attempts, T0, Some(Meaning::RegistrationLimit), None),
             Some(T0 + WINDOW_SECONDS)
         );
         // Long ago: the back-off (clamped to now) already passed the block.
         let old = [T0 - 4 * DAY];
         assert_eq!(
-            next_registration_at(&old, T0, LastError::RegistrationLimit, None),
+            next_registration_at(&old, T0, Some(Meaning::RegistrationLimit), None),
             Some(T0)
         );
         // No recorded attempt: nothing to anchor the block on.
         assert_eq!(
-            next_registration_at(&[], T0, LastError::RegistrationLimit, None),
+            next_registration_at(&[], T0, Some(Meaning::RegistrationLimit), None),
             Some(T0)
         );
     }
@@ -490,14 +424,14 @@ mod tests {
         // Seven attempts one hour apart: the 8th is allowed at the plain back-off.
         let mut attempts: Vec<i64> = (0..7).map(|i| T0 + i * H).collect();
         let now = T0 + 6 * H;
-        let eighth = next_registration_at(&attempts, now, LastError::Other, None).unwrap();
+        let eighth = next_registration_at(&attempts, now, Some(Meaning::Other), None).unwrap();
         assert_eq!(eighth, T0 + 6 * H + backoff(7));
         assert!(eighth < T0 + WINDOW_SECONDS);
         attempts.push(eighth);
         assert_eq!(max_in_any_window(&attempts), 8);
 
         // Eight in the window: the 9th must wait until the first one has left it.
-        let ninth = next_registration_at(&attempts, eighth, LastError::Other, None).unwrap();
+        let ninth = next_registration_at(&attempts, eighth, Some(Meaning::Other), None).unwrap();
         assert_eq!(ninth, T0 + WINDOW_SECONDS + 1);
         // At exactly T0 + WINDOW the first attempt is already outside (t - W, t]; the extra
         // second is margin. One second earlier would have made nine in a window.
@@ -508,7 +442,7 @@ mod tests {
         assert_eq!(max_in_any_window(&attempts), 8);
 
         // After the 9th, eight attempts are recent again: the capped one-day back-off governs.
-        let tenth = next_registration_at(&attempts, ninth, LastError::Other, None).unwrap();
+        let tenth = next_registration_at(&attempts, ninth, Some(Meaning::Other), None).unwrap();
         assert_eq!(tenth, ninth + MAX_BACKOFF_SECONDS);
         attempts.push(tenth);
         assert_eq!(max_in_any_window(&attempts), 8);
@@ -519,7 +453,7 @@ mod tests {
         // Eight attempts at the same second and more later: the cap walks forward.
         let mut attempts = vec![T0; 8];
         attempts.extend([T0 + DAY, T0 + DAY]);
-        let got = next_registration_at(&attempts, T0 + DAY, LastError::Other, None).unwrap();
+        let got = next_registration_at(&attempts, T0 + DAY, Some(Meaning::Other), None).unwrap();
         // Window ending at T0 + W + 1 holds just the two later attempts.
         assert_eq!(got, T0 + WINDOW_SECONDS + 1);
         assert!(max_in_windows_containing(&attempts, got) <= MAX_ATTEMPTS_PER_WINDOW);
@@ -527,7 +461,7 @@ mod tests {
         // Sixteen attempts over two days: the candidate has to move more than once.
         let attempts: Vec<i64> = (0..16).map(|i| T0 + i * 3 * H).collect();
         let now = T0 + 45 * H;
-        let got = next_registration_at(&attempts, now, LastError::Other, None).unwrap();
+        let got = next_registration_at(&attempts, now, Some(Meaning::Other), None).unwrap();
         assert!(max_in_windows_containing(&attempts, got) <= MAX_ATTEMPTS_PER_WINDOW);
         // Earliest allowed time: when attempt #9 (index 8, at T0 + 24 h) leaves the window.
         assert_eq!(got, T0 + 24 * H + WINDOW_SECONDS + 1);
@@ -538,8 +472,8 @@ mod tests {
         // Eight attempts within a few seconds, then 133016: wait a full window after the last
         // one, which also clears the whole burst from the window.
         let attempts: Vec<i64> = (0..8).map(|i| T0 + i).collect();
-        let got =
-            next_registration_at(&attempts, T0 + 8, LastError::RegistrationLimit, None).unwrap();
+        let got = next_registration_at(&attempts, T0 + 8, Some(Meaning::RegistrationLimit), None)
+            .unwrap();
         assert_eq!(got, T0 + 7 + WINDOW_SECONDS);
         assert!(max_in_windows_containing(&attempts, got) <= MAX_ATTEMPTS_PER_WINDOW);
     }
@@ -560,8 +494,8 @@ mod tests {
         shuffled.reverse();
         shuffled.swap(1, 5);
         let now = T0 + 4 * H;
-        let a = next_registration_at(&sorted, now, LastError::Other, None);
-        let b = next_registration_at(&shuffled, now, LastError::Other, None);
+        let a = next_registration_at(&sorted, now, Some(Meaning::Other), None);
+        let b = next_registration_at(&shuffled, now, Some(Meaning::Other), None);
         assert_eq!(a, b);
         // Eight attempts in the window (duplicates count): wait for both at T0 to leave.
         assert_eq!(a, Some(T0 + WINDOW_SECONDS + 1));
@@ -570,7 +504,7 @@ mod tests {
 
     #[test]
     fn rule7_extremes_do_not_overflow() {
-        let e = LastError::Other;
+        let e = Some(Meaning::Other);
         assert_eq!(next_registration_at(&[], i64::MAX, e, None), Some(i64::MAX));
         assert_eq!(next_registration_at(&[], i64::MIN, e, None), Some(i64::MIN));
         assert_eq!(
@@ -582,7 +516,12 @@ mod tests {
             Some(i64::MIN + 15 * 60)
         );
         assert_eq!(
-            next_registration_at(&[i64::MIN, i64::MAX], 0, LastError::RegistrationLimit, None),
+            next_registration_at(
+                &[i64::MIN, i64::MAX],
+                0,
+                Some(Meaning::RegistrationLimit),
+                None
+            ),
             Some(i64::MAX)
         );
         // No representable time satisfies the cap.
@@ -603,13 +542,13 @@ mod tests {
 
     fn any_error() -> impl Strategy<Value = LastError> {
         prop_oneof![
-            Just(LastError::None),
-            Just(LastError::DisplayNamePending),
-            Just(LastError::RegistrationLimit),
-            Just(LastError::PinMismatch),
-            Just(LastError::AccountLocked),
-            Just(LastError::Authorization),
-            Just(LastError::Other),
+            Just(None),
+            Just(Some(Meaning::DisplayNamePending)),
+            Just(Some(Meaning::RegistrationLimit)),
+            Just(Some(Meaning::PinMismatch)),
+            Just(Some(Meaning::AccountLocked)),
+            Just(Some(Meaning::Authorization)),
+            Just(Some(Meaning::Other)),
         ]
     }
 
@@ -719,18 +658,15 @@ mod tests {
                 attempts in proptest::collection::vec(-10 * DAY..10 * DAY, 0..20),
                 now in -5 * DAY..5 * DAY,
                 health in proptest::option::of(test_support::object()),
-                authorization in any::<bool>(),
-                code in proptest::option::of(any::<i64>()),
-                subcode in proptest::option::of(any::<i64>()),
+                error in proptest::option::of((
+                    proptest::option::of(any::<i64>()),
+                    proptest::option::of(any::<i64>()),
+                )),
             ) {
-                let error = LastError::from_code(authorization, code, subcode);
+                let error = error.map(|(code, subcode)| Meaning::of(code, subcode, &[]));
                 if let Some(t) = next_registration_at(&attempts, now, error, health.as_ref()) {
                     prop_assert!(t >= now);
                     prop_assert!(max_in_windows_containing(&attempts, t) <= MAX_ATTEMPTS_PER_WINDOW);
-                }
-                if authorization {
-                    prop_assert!(matches!(error, LastError::Authorization | LastError::DisplayNamePending
-                        | LastError::RegistrationLimit | LastError::PinMismatch | LastError::AccountLocked));
                 }
             }
         }

@@ -1,17 +1,44 @@
 //! Raising the Ruby error classes (defined in lib/wa_health/errors.rb) from Rust errors.
 
-use magnus::value::ReprValue;
+use magnus::value::{Lazy, ReprValue};
 use magnus::{Error, Exception, KwArgs, Module, RClass, RModule, Ruby};
 
 use crate::error::{ApiError, GraphError};
 
-fn wa_health_module(ruby: &Ruby) -> Result<RModule, Error> {
-    ruby.class_object().const_get("WaHealth")
+/// The class `WaHealth::<name>`, resolved once: errors.rb, which defines them all, is loaded before
+/// this extension.
+macro_rules! error_classes {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[allow(non_upper_case_globals)]
+            static $name: Lazy<RClass> = Lazy::new(|ruby| {
+                ruby.class_object()
+                    .const_get::<_, RModule>("WaHealth")
+                    .and_then(|module| module.const_get(stringify!($name)))
+                    .expect(concat!("WaHealth::", stringify!($name), " is defined by lib/wa_health/errors.rb"))
+            });
+        )*
+
+        fn error_class(ruby: &Ruby, name: &str) -> Result<RClass, Error> {
+            match name {
+                $(stringify!($name) => Ok(ruby.get_inner(&$name)),)*
+                _ => Err(Error::new(ruby.exception_name_error(), format!("no error class {name}"))),
+            }
+        }
+    };
 }
 
-fn error_class(ruby: &Ruby, name: &str) -> Result<RClass, Error> {
-    wa_health_module(ruby)?.const_get(name)
-}
+error_classes!(
+    Error,
+    TimeoutError,
+    ConnectionError,
+    InvalidResponseError,
+    ApiError,
+    AuthorizationError,
+    RateLimitError,
+    DisplayNamePendingError,
+    NumberInUseError,
+);
 
 fn instantiate<A: magnus::ArgList>(ruby: &Ruby, class_name: &str, args: A) -> Error {
     let build = || -> Result<Error, Error> {
@@ -42,9 +69,14 @@ fn api_error(ruby: &Ruby, details: &ApiError) -> Error {
         )?;
         attributes.aset(ruby.to_symbol("transient"), details.transient)?;
         attributes.aset(ruby.to_symbol("retry_after"), details.retry_after)?;
+        attributes.aset(
+            ruby.to_symbol("meaning"),
+            ruby.to_symbol(details.meaning.as_str()),
+        )?;
+        attributes.aset(ruby.to_symbol("next_step"), details.meaning.next_step())?;
         Ok(instantiate(
             ruby,
-            details.kind.ruby_class_name(),
+            details.meaning.ruby_class(),
             (details.message.as_str(), KwArgs(attributes)),
         ))
     };

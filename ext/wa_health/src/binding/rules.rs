@@ -1,10 +1,12 @@
-//! Ruby entry points for the registration rules (src/decision.rs, src/schedule.rs).
+//! Ruby entry points for the registration rules (src/decision.rs, src/schedule.rs, src/meaning.rs).
 
-use magnus::{Error, RArray, Ruby, Value};
+use magnus::value::ReprValue;
+use magnus::{Error, RHash, Ruby, Value};
 
 use super::convert::ruby_to_json;
 use crate::decision::decide;
-use crate::schedule::{next_registration_at, LastError};
+use crate::meaning::Meaning;
+use crate::schedule::next_registration_at;
 
 fn health_object(
     ruby: &Ruby,
@@ -19,33 +21,47 @@ fn health_object(
     }
 }
 
-/// `[register, reason, display_name_pending, message]`.
-pub fn registration_decision(ruby: &Ruby, health: Value) -> Result<RArray, Error> {
+/// The decision as `{register:, reason:, display_name_pending:, verification_expired:,
+/// not_applicable:, message:}` (WaHealth::Decision's keyword arguments).
+pub fn registration_decision(ruby: &Ruby, health: Value) -> Result<RHash, Error> {
     let decision = decide(&health_object(ruby, health)?);
-    let answer = ruby.ary_new();
-    answer.push(decision.register)?;
-    answer.push(ruby.to_symbol(decision.reason.as_str()))?;
-    answer.push(decision.display_name_pending)?;
-    answer.push(decision.message)?;
+    let answer = ruby.hash_new();
+    let set = |key: &str, value: Value| answer.aset(ruby.to_symbol(key), value);
+    set("register", ruby.into_value(decision.register))?;
+    set(
+        "reason",
+        ruby.to_symbol(decision.reason.as_str()).as_value(),
+    )?;
+    set(
+        "display_name_pending",
+        ruby.into_value(decision.display_name_pending),
+    )?;
+    set(
+        "verification_expired",
+        ruby.into_value(decision.verification_expired),
+    )?;
+    set(
+        "not_applicable",
+        ruby.ary_from_vec(decision.not_applicable).as_value(),
+    )?;
+    set("message", ruby.into_value(decision.message))?;
     Ok(answer)
 }
 
-/// `error_kind` is "none", "authorization", "api" or "other"; code and subcode come from an ApiError.
-pub fn registration_time(
+/// The facts of the last registration error: `None` for no error, else Meta's code, subcode and
+/// words for people (all `None` for an error that is not Meta's, such as a timeout).
+type ErrorFacts = Option<(Option<i64>, Option<i64>, Option<String>, Option<String>)>;
+
+pub fn next_registration(
     ruby: &Ruby,
     attempts: Vec<i64>,
     now: i64,
-    error_kind: String,
-    code: Option<i64>,
-    subcode: Option<i64>,
+    last_error: ErrorFacts,
     health: Option<Value>,
 ) -> Result<Option<i64>, Error> {
-    let last_error = match error_kind.as_str() {
-        "none" => LastError::None,
-        "authorization" => LastError::from_code(true, code, subcode),
-        "api" => LastError::from_code(false, code, subcode),
-        _ => LastError::Other,
-    };
+    let last_error = last_error.map(|(code, subcode, title, message)| {
+        Meaning::of(code, subcode, &[title.as_deref(), message.as_deref()])
+    });
     let health = health.map(|h| health_object(ruby, h)).transpose()?;
     Ok(next_registration_at(
         &attempts,

@@ -9,7 +9,8 @@ use serde_json::json;
 use super::convert::{json_to_ruby, record_to_ruby, ruby_to_json};
 use super::errors::to_ruby_error;
 use super::nogvl::{without_gvl, Outcome};
-use crate::error::{ApiError, ApiErrorKind, GraphError};
+use crate::error::{ApiError, GraphError};
+use crate::meaning::Meaning;
 
 fn ruby() -> Ruby {
     Ruby::get().expect("ruby_test runs on the Ruby thread")
@@ -86,7 +87,7 @@ fn api_errors_become_the_ruby_subclass_with_attributes() {
     let ruby = ruby();
     load_error_classes(&ruby);
     let details = ApiError {
-        kind: ApiErrorKind::Authorization,
+        meaning: Meaning::Authorization,
         message: "WhatsApp API request failed: HTTP 401, code 190: expired".into(),
         http_status: 401,
         code: Some(190),
@@ -102,7 +103,7 @@ fn api_errors_become_the_ruby_subclass_with_attributes() {
     let exception = error.value().expect("an exception object");
     let check: Value = eval(
         &ruby,
-        "->(e) { e.is_a?(WaHealth::AuthorizationError) && e.code == 190 && e.subcode == 463 && e.http_status == 401 && e.retry_after == 60 && e.authorization_error? && e.message.start_with?('WhatsApp API request failed') }",
+        "->(e) { e.is_a?(WaHealth::AuthorizationError) && e.code == 190 && e.subcode == 463 && e.http_status == 401 && e.retry_after == 60 && e.authorization_error? && e.meaning == :authorization && e.next_step.start_with?('Reauthorize') && e.message.start_with?('WhatsApp API request failed') }",
     );
     let ok: bool = check.funcall("call", (exception,)).unwrap();
     assert!(ok);
