@@ -45,9 +45,9 @@ module WaHealth
       token = Validate.secret(access_token, :access_token)
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
       waba = Validate.optional_graph_id(business_account_id, :business_account_id)
-      connection = connection_for(options)
+      settings = graph_settings_for(options)
       instrument("fetch", phone_number_id: phone, business_account_id: waba) do
-        Native.fetch(connection, phone, token, waba)
+        Native.fetch(settings, phone, token, waba)
       end
     end
   end

@@ -42,11 +42,11 @@ RSpec.describe WaHealth::Configuration do
     WaHealth.configure { |c| c.app_secret = "super-secret-value" }
     expect(WaHealth.config.inspect).not_to include("super-secret-value")
     expect(WaHealth.config.inspect).to include("app_secret=[REDACTED]")
-    expect(WaHealth.config.connection.inspect).not_to include("super-secret-value")
+    expect(WaHealth.config.graph_settings.inspect).not_to include("super-secret-value")
   end
 
   it "rejects invalid settings when they are used" do
     WaHealth.configure { |c| c.timeout = -1 }
-    expect { WaHealth.config.connection }.to raise_error(ArgumentError, /timeout/)
+    expect { WaHealth.config.graph_settings }.to raise_error(ArgumentError, /timeout/)
   end
 end

@@ -86,12 +86,12 @@ RSpec.describe "WaHealth.fetch_many" do
   end
 
   it "applies each request's connection options, building one connection per distinct set" do
-    allow(WaHealth::Native::Connection).to receive(:new).and_call_original
+    allow(WaHealth::Native::GraphSettings).to receive(:new).and_call_original
     requests = Array.new(3) { request("1001", api_version: "v25.0") } + Array.new(3) { request("1002") }
     results = WaHealth.fetch_many(requests)
     expect(results.map { |health| health[:id] }).to eq(%w[1001 1001 1001 1002 1002 1002])
     expect(fake.requests.map(&:path).tally).to eq("/v25.0/1001" => 3, "/v24.0/1002" => 3)
-    expect(WaHealth::Native::Connection).to have_received(:new).twice
+    expect(WaHealth::Native::GraphSettings).to have_received(:new).twice
   end
 
   describe "argument checks (before any request)" do

@@ -3,7 +3,8 @@
 require "logger"
 
 module WaHealth
-  # Process-wide settings. Each call may override any of CONNECTION_OPTIONS for itself.
+  # Every setting of the gem, process-wide (WaHealth.config; the Railtie fills it from config.wa_health).
+  # Each call may override any of CONNECTION_OPTIONS for itself.
   class Configuration
     DEFAULT_API_VERSION = "v24.0"
     DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -11,8 +12,37 @@ module WaHealth
     DEFAULT_OPEN_TIMEOUT = 5.0
     CONNECTION_OPTIONS = %i[api_version base_url timeout open_timeout app_secret].freeze
 
+    # WaHealth::SweepJob's settings and their defaults:
+    # - sweep_concurrency: fetch_many's concurrency within one job;
+    # - sweep_default_retry_delay: seconds to wait when a RateLimitError has no retry_after;
+    # - sweep_max_retry_delay: upper bound of that wait in seconds, or nil for none (Meta's estimate
+    #   comes in whole minutes, so a test suite sets a few seconds here);
+    # - sweep_retry_jitter: up to this fraction of the wait is added at random, so re-enqueued batches
+    #   do not all return at the same second;
+    # - sweep_max_rate_limit_retries: how many times a channel is re-enqueued for rate limits in one sweep.
+    SWEEP_DEFAULTS = {
+      sweep_concurrency: 16, sweep_default_retry_delay: 60, sweep_max_retry_delay: nil, sweep_retry_jitter: 0.1,
+      sweep_max_rate_limit_retries: 5
+    }.freeze
+
     attr_reader(*CONNECTION_OPTIONS)
-    attr_accessor :logger
+    attr_accessor :logger, *SWEEP_DEFAULTS.keys
+
+    # Receives an event for every network call: anything that responds to
+    # `instrument(name, payload) { |payload| ... }` the way ActiveSupport::Notifications does (the
+    # Railtie sets it to ActiveSupport::Notifications). nil (the default) instruments nothing.
+    attr_reader :instrumenter
+
+    # Channel id -> WaHealth.fetch keyword arguments (phone_number_id:, access_token:, business_account_id:),
+    # or nil for a channel that is gone or not a Cloud API channel (it is skipped). Called inside the
+    # Sidekiq worker, so tokens stay in the database and never enter Redis.
+    attr_reader :credentials_resolver
+
+    # (channel id, result) -> persists the result: the health Hash WaHealth.fetch returns, or the error
+    # (a WaHealth::Error, or ArgumentError for credentials the resolver gave incomplete). Called once per
+    # channel and sweep in the normal course; Sidekiq runs a job again after a crash or a raise, so make
+    # it idempotent (an upsert).
+    attr_reader :health_sink
 
     def initialize
       @api_version = ENV.fetch("WA_HEALTH_API_VERSION", DEFAULT_API_VERSION)
@@ -21,34 +51,54 @@ module WaHealth
       @open_timeout = DEFAULT_OPEN_TIMEOUT
       @app_secret = nil
       @logger = Logger.new(nil)
+      @instrumenter = nil
+      @credentials_resolver = nil
+      @health_sink = nil
+      SWEEP_DEFAULTS.each { |name, value| instance_variable_set(:"@#{name}", value) }
       @lock = Mutex.new
-      @connection = nil
+      @graph_settings = nil
     end
 
     CONNECTION_OPTIONS.each do |name|
       define_method(:"#{name}=") do |value|
         @lock.synchronize do
           instance_variable_set(:"@#{name}", value)
-          @connection = nil
+          @graph_settings = nil
         end
       end
     end
 
-    # The native connection for these settings, built once and shared by every thread.
-    def connection
-      @lock.synchronize { @connection ||= self.class.build_connection(to_options) }
+    def instrumenter=(instrumenter)
+      unless instrumenter.nil? || instrumenter.respond_to?(:instrument)
+        raise ArgumentError, "instrumenter must respond to instrument(name, payload) { }"
+      end
+
+      @instrumenter = instrumenter
     end
 
-    # A connection for one call: the configured one, or a new one when the call overrides a setting.
-    def connection_for(overrides)
+    def credentials_resolver=(callable)
+      @credentials_resolver = callable_or_nil(callable, :credentials_resolver)
+    end
+
+    def health_sink=(callable)
+      @health_sink = callable_or_nil(callable, :health_sink)
+    end
+
+    # The native settings for talking to the Graph API, built once and shared by every thread.
+    def graph_settings
+      @lock.synchronize { @graph_settings ||= self.class.build_graph_settings(to_options) }
+    end
+
+    # Graph settings for one call: the configured ones, or new ones when the call overrides a setting.
+    def graph_settings_for(overrides)
       overrides = overrides.compact
-      return connection if overrides.empty?
+      return graph_settings if overrides.empty?
 
-      self.class.build_connection(to_options.merge(overrides))
+      self.class.build_graph_settings(to_options.merge(overrides))
     end
 
-    def self.build_connection(options)
-      Native::Connection.new(
+    def self.build_graph_settings(options)
+      Native::GraphSettings.new(
         Validate.text(options[:base_url], :base_url),
         Validate.text(options[:api_version], :api_version),
         Validate.seconds(options[:timeout], :timeout),
@@ -68,6 +118,12 @@ module WaHealth
 
     def to_options
       CONNECTION_OPTIONS.to_h { |name| [name, public_send(name)] }
+    end
+
+    def callable_or_nil(callable, name)
+      raise ArgumentError, "#{name} must respond to call" unless callable.nil? || callable.respond_to?(:call)
+
+      callable
     end
   end
 end

@@ -21,7 +21,7 @@ module WaHealth
     # the block, Thread#kill, Thread#raise, Timeout or Ctrl-C cancels the requests still in flight.
     def fetch_many(requests, concurrency: DEFAULT_CONCURRENCY, &progress)
       limit = FetchMany.concurrency(concurrency)
-      flat = FetchMany.flatten(requests) { |options| connection_for(options) }
+      flat = FetchMany.flatten(requests) { |options| graph_settings_for(options) }
       instrument("fetch_many", request_count: requests.size, concurrency: limit) do |payload|
         results = Native.fetch_many(flat, limit, progress)
         payload[:error_count] = results.count { |result| result.is_a?(Exception) }
@@ -35,29 +35,29 @@ module WaHealth
       raise ArgumentError, "concurrency must be an Integer between 1 and #{MAX_CONCURRENCY}"
     end
 
-    # [connection, phone_number_id, access_token, business_account_id] for each request, in one
+    # [graph settings, phone_number_id, access_token, business_account_id] for each request, in one
     # flat Array (what Native.fetch_many reads). Requests with the same connection options share
-    # one connection, built by the block.
+    # one GraphSettings, built by the block.
     def self.flatten(requests, &)
       raise ArgumentError, "requests must be an Array of Hashes" unless requests.is_a?(Array)
 
-      connections = {}
+      settings_by_options = {}
       requests.each_with_index.with_object([]) do |(request, index), flat|
-        flat.concat(element(request, connections, &))
+        flat.concat(element(request, settings_by_options, &))
       rescue ArgumentError => e
         raise ArgumentError, "requests[#{index}]: #{e.message}"
       end
     end
 
-    def self.element(request, connections)
+    def self.element(request, settings_by_options)
       raise ArgumentError, "must be a Hash of WaHealth.fetch's keyword arguments" unless request.is_a?(Hash)
 
       token = Validate.secret(request[:access_token], :access_token)
       phone = Validate.graph_id(request[:phone_number_id], :phone_number_id)
       waba = Validate.optional_graph_id(request[:business_account_id], :business_account_id)
       options = request.except(*REQUEST_KEYS)
-      connection = connections.fetch(options) { connections[options] = yield(options) }
-      [connection, phone, token, waba]
+      settings = settings_by_options.fetch(options) { settings_by_options[options] = yield(options) }
+      [settings, phone, token, waba]
     end
   end
 

@@ -1,22 +1,6 @@
 # frozen_string_literal: true
 
 module WaHealth
-  # The instrumenter setting, kept beside the hook that uses it (the rest is in configuration.rb).
-  class Configuration
-    # Receives an event for every network call: anything that responds to
-    # `instrument(name, payload) { |payload| ... }` the way ActiveSupport::Notifications does (the
-    # Railtie sets it to ActiveSupport::Notifications). nil (the default) instruments nothing.
-    attr_reader :instrumenter
-
-    def instrumenter=(instrumenter)
-      unless instrumenter.nil? || instrumenter.respond_to?(:instrument)
-        raise ArgumentError, "instrumenter must respond to instrument(name, payload) { }"
-      end
-
-      @instrumenter = instrumenter
-    end
-  end
-
   # Events named "<call>.wa_health" (fetch, register, deregister, subscribe_webhook, fetch_many), one per
   # call, wrapped around the network work only (argument errors raise before any event). The payload
   # holds ids and outcomes, never a token, secret or PIN:
@@ -27,7 +11,7 @@ module WaHealth
   #   error_code, error_subcode  Meta's codes, on an ApiError
   #   retry_after    seconds, on a RateLimitError whose usage header says when access comes back
   #
-  # The instrumenter measures the duration (ActiveSupport's event.duration).
+  # The instrumenter (WaHealth.config.instrumenter) measures the duration (ActiveSupport's event.duration).
   module Instrumentation
     EVENT_SUFFIX = ".wa_health"
 

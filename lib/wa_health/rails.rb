@@ -16,7 +16,8 @@ module WaHealth
   # Settings: every Configuration::CONNECTION_OPTIONS (api_version, base_url, timeout, open_timeout,
   # app_secret), plus logger (default Rails.logger) and instrumenter (default
   # ActiveSupport::Notifications: events fetch.wa_health, register.wa_health, deregister.wa_health,
-  # subscribe_webhook.wa_health, fetch_many.wa_health). Unset ones keep WaHealth's defaults. The Railtie
+  # subscribe_webhook.wa_health, fetch_many.wa_health), and the sweep's settings (credentials_resolver,
+  # health_sink, Configuration::SWEEP_DEFAULTS' keys). Unset ones keep WaHealth's defaults. The Railtie
   # also adds the gem's secret parameter names to config.filter_parameters, and loads
   # wa_health/sidekiq when Sidekiq is loaded.
   class Railtie < ::Rails::Railtie
@@ -58,6 +59,9 @@ module WaHealth
         end
         config.logger = options.key?(:logger) ? options[:logger] : ::Rails.logger
         config.instrumenter = options.key?(:instrumenter) ? options[:instrumenter] : ActiveSupport::Notifications
+        [*Configuration::SWEEP_DEFAULTS.keys, :credentials_resolver, :health_sink].each do |name|
+          config.public_send(:"#{name}=", options[name]) if options.key?(name)
+        end
       end
     end
   end
@@ -65,4 +69,4 @@ end
 
 require_relative "health_endpoint"
 # Required on its own, this file loads the gem after defining the Railtie (wa_health.rb then skips it).
-require "wa_health" unless defined?(WaHealth::Configuration)
+require "wa_health" unless defined?(WaHealth::Registration)

@@ -91,15 +91,15 @@ module WaHealth
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
       pin = validate_pin(pin)
       region = Validate.optional_text(data_localization_region, :data_localization_region)
-      connection = connection_for(options)
-      instrument("register", phone_number_id: phone) { Native.register(connection, phone, token, pin, region) }
+      settings = graph_settings_for(options)
+      instrument("register", phone_number_id: phone) { Native.register(settings, phone, token, pin, region) }
     end
 
     def deregister(phone_number_id: nil, access_token: nil, **options)
       token = Validate.secret(access_token, :access_token)
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
-      connection = connection_for(options)
-      instrument("deregister", phone_number_id: phone) { Native.deregister(connection, phone, token) }
+      settings = graph_settings_for(options)
+      instrument("deregister", phone_number_id: phone) { Native.deregister(settings, phone, token) }
     end
 
     def subscribe_webhook(business_account_id: nil, access_token: nil, callback_url: nil, verify_token: nil, **options)
@@ -107,9 +107,9 @@ module WaHealth
       waba = Validate.graph_id(business_account_id, :business_account_id)
       url = Validate.text(callback_url, :callback_url)
       verify = Validate.secret(verify_token, :verify_token)
-      connection = connection_for(options)
+      settings = graph_settings_for(options)
       instrument("subscribe_webhook", business_account_id: waba) do
-        Native.subscribe_webhook(connection, waba, token, url, verify)
+        Native.subscribe_webhook(settings, waba, token, url, verify)
       end
     end
 
@@ -149,14 +149,14 @@ module WaHealth
       end
     end
 
-    def connection_for(options)
+    def graph_settings_for(options)
       unknown = options.keys - Configuration::CONNECTION_OPTIONS
       if unknown.any?
         raise ArgumentError,
               "unknown keyword#{'s' if unknown.size > 1}: #{unknown.map(&:inspect).join(', ')}"
       end
 
-      config.connection_for(options)
+      config.graph_settings_for(options)
     end
   end
 end

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "sidekiq"
+require_relative "configuration"
 
 # Fleet sweeps on Sidekiq, loaded by `require "wa_health"` when Sidekiq is already loaded, by the
 # Railtie at boot when Sidekiq is loaded, or by `require "wa_health/sidekiq"`.
@@ -17,31 +18,10 @@ require "sidekiq"
 #   WaHealth::SweepJob.enqueue_all(Channel::Whatsapp.where(provider: "whatsapp_cloud").pluck(:id))
 module WaHealth
   class << self
-    # Channel id -> WaHealth.fetch keyword arguments (phone_number_id:, access_token:, business_account_id:),
-    # or nil for a channel that is gone or not a Cloud API channel (it is skipped). Called inside the
-    # worker, so tokens stay in the database and never enter Redis.
-    attr_reader :credentials_resolver
-
-    # (channel id, result) -> persists the result: the health Hash WaHealth.fetch returns, or the error
-    # (a WaHealth::Error, or ArgumentError for credentials the resolver gave incomplete). Called once per
-    # channel and sweep in the normal course; Sidekiq runs a job again after a crash or a raise, so make
-    # it idempotent (an upsert).
-    attr_reader :health_sink
-
-    def credentials_resolver=(callable)
-      @credentials_resolver = sweep_callable(callable, :credentials_resolver)
-    end
-
-    def health_sink=(callable)
-      @health_sink = sweep_callable(callable, :health_sink)
-    end
-
-    private
-
-    def sweep_callable(callable, name)
-      raise ArgumentError, "#{name} must respond to call" unless callable.nil? || callable.respond_to?(:call)
-
-      callable
+    # Shorthands for WaHealth.config.credentials_resolver and health_sink (see Configuration).
+    %i[credentials_resolver health_sink].each do |name|
+      define_method(name) { config.public_send(name) }
+      define_method(:"#{name}=") { |callable| config.public_send(:"#{name}=", callable) }
     end
   end
 
@@ -65,18 +45,13 @@ module WaHealth
     FETCH_KEYS = %i[phone_number_id access_token business_account_id].freeze
 
     class << self
-      # fetch_many's concurrency within one job (default 16).
-      attr_accessor :concurrency
-      # Seconds to wait when a RateLimitError has no retry_after (default 60).
-      attr_accessor :default_retry_delay
-      # Upper bound of the wait in seconds, or nil for none (the default). Meta's estimate comes in
-      # whole minutes, so a test suite sets a few seconds here.
-      attr_accessor :max_retry_delay
-      # Up to this fraction of the wait is added at random, so re-enqueued batches do not all return
-      # at the same second (default 0.1).
-      attr_accessor :retry_jitter
-      # How many times a channel is re-enqueued for rate limits within one sweep (default 5).
-      attr_accessor :max_rate_limit_retries
+      # Shorthands for WaHealth.config.sweep_concurrency, sweep_default_retry_delay, sweep_max_retry_delay,
+      # sweep_retry_jitter and sweep_max_rate_limit_retries (see Configuration::SWEEP_DEFAULTS).
+      Configuration::SWEEP_DEFAULTS.each_key do |setting|
+        name = setting.to_s.delete_prefix("sweep_")
+        define_method(name) { WaHealth.config.public_send(setting) }
+        define_method(:"#{name}=") { |value| WaHealth.config.public_send(:"#{setting}=", value) }
+      end
 
       # One job per batch_size channel ids; returns the number of jobs enqueued.
       def enqueue_all(channel_ids, batch_size: 100)
@@ -106,16 +81,7 @@ module WaHealth
                                "at most 64); a #{id.class} was given"
         end
       end
-
-      def reset_settings!
-        self.concurrency = 16
-        self.default_retry_delay = 60
-        self.max_retry_delay = nil
-        self.retry_jitter = 0.1
-        self.max_rate_limit_retries = 5
-      end
     end
-    reset_settings!
 
     # channel_ids: one batch; attempt: how many times these ids were re-enqueued for rate limits.
     def perform(channel_ids, attempt = 0)
@@ -182,4 +148,4 @@ module WaHealth
 end
 
 # Required on its own, this file loads the gem after defining the job (wa_health.rb then skips it).
-require "wa_health" unless defined?(WaHealth::Configuration)
+require "wa_health" unless defined?(WaHealth::Registration)

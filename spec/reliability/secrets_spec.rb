@@ -156,10 +156,10 @@ RSpec.describe "Secrets in errors, logs and output" do
     expect_clean([log.string, result.inspect, result.to_s, setup.inspect].join)
   end
 
-  it "keeps the app secret out of the configuration's and the connection's inspect" do
+  it "keeps the app secret out of the configuration's and the graph settings' inspect" do
     WaHealth.configure { |c| c.app_secret = app_secret }
     shown = [WaHealth.config.inspect, WaHealth.config.to_s, PP.pp(WaHealth.config, +""),
-             WaHealth.config.connection.inspect, WaHealth.config.connection.to_s]
+             WaHealth.config.graph_settings.inspect, WaHealth.config.graph_settings.to_s]
     expect_clean(shown.join)
     expect(WaHealth.config.inspect).to include("app_secret=[REDACTED]")
   end

@@ -33,9 +33,7 @@ RSpec.describe WaHealth::SweepJob do
 
   after do
     Sidekiq.logger = @sidekiq_logger
-    described_class.reset_settings!
-    WaHealth.credentials_resolver = nil
-    WaHealth.health_sink = nil
+    WaHealth.reset_config!
   end
 
   def perform(ids, attempt = 0)

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
 
-use crate::client::{Connection, Engine};
+use crate::client::{Engine, GraphSettings};
 use crate::error::GraphResult;
 use crate::health::{fetch_health, HealthRecord};
 use crate::secrets::Secrets;
@@ -179,7 +179,7 @@ impl<'a, I, T: 'a> Sweep<'a, I, T> {
 
 /// One element of a health sweep, with everything its request needs and no Ruby object.
 pub struct HealthRequest {
-    pub connection: Arc<Connection>,
+    pub settings: Arc<GraphSettings>,
     pub secrets: Arc<Secrets>,
     pub phone_number_id: String,
     pub business_account_id: Option<String>,
@@ -197,7 +197,7 @@ pub fn health_sweep(
         move |request: HealthRequest| async move {
             fetch_health(
                 engine,
-                &request.connection,
+                &request.settings,
                 &request.secrets,
                 &request.phone_number_id,
                 request.business_account_id.as_deref(),

@@ -18,7 +18,7 @@ const USER_AGENT: &str = concat!("wa_health/", env!("CARGO_PKG_VERSION"));
 
 /// Where and how to talk to the Graph API; built once per configuration, shared by calls.
 #[derive(Debug, Clone)]
-pub struct Connection {
+pub struct GraphSettings {
     base_url: Url,
     api_version: String,
     timeout: Duration,
@@ -35,13 +35,13 @@ fn positive_duration(name: &str, seconds: f64) -> GraphResult<Duration> {
     }
 }
 
-impl Connection {
+impl GraphSettings {
     pub fn new(
         base_url: &str,
         api_version: &str,
         timeout: f64,
         open_timeout: f64,
-    ) -> GraphResult<Connection> {
+    ) -> GraphResult<GraphSettings> {
         let invalid_url =
             || GraphError::InvalidArgument("base_url must be an absolute http(s) URL".to_string());
         let base_url = Url::parse(base_url).map_err(|_| invalid_url())?;
@@ -58,7 +58,7 @@ impl Connection {
                 "api_version must look like v24.0".to_string(),
             ));
         }
-        Ok(Connection {
+        Ok(GraphSettings {
             base_url,
             api_version: api_version.to_string(),
             timeout: positive_duration("timeout", timeout)?,
@@ -72,7 +72,7 @@ impl Connection {
 
     /// This connection, or a copy on `v{major}.0` when the configured version is older. Health
     /// reads need v24.0+ fields (as Chatwoot pins them), whatever version the rest of the app uses.
-    pub fn with_version_floor(&self, major: u32) -> Connection {
+    pub fn with_version_floor(&self, major: u32) -> GraphSettings {
         let mut conn = self.clone();
         if version_number(&self.api_version) < (major, 0) {
             conn.api_version = format!("v{major}.0");
@@ -310,7 +310,7 @@ pub struct Call<'a> {
 /// Sends `call` and returns the JSON object of a successful answer.
 pub async fn send(
     engine: &Engine,
-    conn: &Connection,
+    conn: &GraphSettings,
     secrets: &Secrets,
     call: Call<'_>,
 ) -> GraphResult<Map<String, Value>> {
@@ -462,7 +462,7 @@ fn transport_error(error: reqwest::Error, secrets: &Secrets) -> GraphError {
 /// A POST on an edge that answers `{"success": true}`.
 pub async fn post_edge(
     engine: &Engine,
-    conn: &Connection,
+    conn: &GraphSettings,
     secrets: &Secrets,
     node_id: &str,
     edge: &str,
@@ -495,7 +495,7 @@ mod tests {
 
     #[test]
     fn builds_urls_without_secrets() {
-        let conn = Connection::new("http://127.0.0.1:9/", "v24.0", 10.0, 5.0).unwrap();
+        let conn = GraphSettings::new("http://127.0.0.1:9/", "v24.0", 10.0, 5.0).unwrap();
         assert_eq!(
             conn.url("123", None).as_str(),
             "http://127.0.0.1:9/v24.0/123"
@@ -504,7 +504,7 @@ mod tests {
             conn.url("123", Some("register")).as_str(),
             "http://127.0.0.1:9/v24.0/123/register"
         );
-        let conn = Connection::new("https://proxy.example/graph", "v22.0", 1.0, 1.0).unwrap();
+        let conn = GraphSettings::new("https://proxy.example/graph", "v22.0", 1.0, 1.0).unwrap();
         assert_eq!(
             conn.url("5", None).as_str(),
             "https://proxy.example/graph/v22.0/5"
@@ -513,26 +513,26 @@ mod tests {
 
     #[test]
     fn health_reads_get_a_version_floor() {
-        let old = Connection::new("http://x", "v22.0", 1.0, 1.0).unwrap();
+        let old = GraphSettings::new("http://x", "v22.0", 1.0, 1.0).unwrap();
         assert_eq!(old.with_version_floor(24).api_version(), "v24.0");
-        let new = Connection::new("http://x", "v25.1", 1.0, 1.0).unwrap();
+        let new = GraphSettings::new("http://x", "v25.1", 1.0, 1.0).unwrap();
         assert_eq!(new.with_version_floor(24).api_version(), "v25.1");
-        let bare = Connection::new("http://x", "v24", 1.0, 1.0).unwrap();
+        let bare = GraphSettings::new("http://x", "v24", 1.0, 1.0).unwrap();
         assert_eq!(bare.with_version_floor(24).api_version(), "v24");
     }
 
     #[test]
     fn refuses_bad_connection_settings() {
-        assert!(Connection::new("ftp://x", "v24.0", 1.0, 1.0).is_err());
-        assert!(Connection::new("not a url", "v24.0", 1.0, 1.0).is_err());
-        assert!(Connection::new("http://u:p@x", "v24.0", 1.0, 1.0).is_err());
-        assert!(Connection::new("http://x?a=b", "v24.0", 1.0, 1.0).is_err());
-        assert!(Connection::new("http://x", "24.0", 1.0, 1.0).is_err());
-        assert!(Connection::new("http://x", "v24.0/../x", 1.0, 1.0).is_err());
-        assert!(Connection::new("http://x", "v24", 1.0, 1.0).is_ok());
-        assert!(Connection::new("http://x", "v24.0", 0.0, 1.0).is_err());
-        assert!(Connection::new("http://x", "v24.0", f64::NAN, 1.0).is_err());
-        assert!(Connection::new("http://x", "v24.0", 1.0, -1.0).is_err());
+        assert!(GraphSettings::new("ftp://x", "v24.0", 1.0, 1.0).is_err());
+        assert!(GraphSettings::new("not a url", "v24.0", 1.0, 1.0).is_err());
+        assert!(GraphSettings::new("http://u:p@x", "v24.0", 1.0, 1.0).is_err());
+        assert!(GraphSettings::new("http://x?a=b", "v24.0", 1.0, 1.0).is_err());
+        assert!(GraphSettings::new("http://x", "24.0", 1.0, 1.0).is_err());
+        assert!(GraphSettings::new("http://x", "v24.0/../x", 1.0, 1.0).is_err());
+        assert!(GraphSettings::new("http://x", "v24", 1.0, 1.0).is_ok());
+        assert!(GraphSettings::new("http://x", "v24.0", 0.0, 1.0).is_err());
+        assert!(GraphSettings::new("http://x", "v24.0", f64::NAN, 1.0).is_err());
+        assert!(GraphSettings::new("http://x", "v24.0", 1.0, -1.0).is_err());
     }
 
     #[test]

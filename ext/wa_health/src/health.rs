@@ -7,7 +7,7 @@
 use reqwest::Method;
 use serde_json::{Map, Value};
 
-use crate::client::{send, validate_node_id, Call, Connection, Engine};
+use crate::client::{send, validate_node_id, Call, Engine, GraphSettings};
 use crate::error::GraphResult;
 use crate::secrets::Secrets;
 
@@ -125,7 +125,7 @@ pub fn record_from_answers(
 /// time (two requests in flight, one wait).
 pub async fn fetch_health(
     engine: &Engine,
-    conn: &Connection,
+    conn: &GraphSettings,
     secrets: &Secrets,
     phone_number_id: &str,
     business_account_id: Option<&str>,

@@ -18,7 +18,7 @@ mod test_support;
 
 use magnus::{function, method, prelude::*, Error, Ruby};
 
-use binding::graph::{self, RbConnection};
+use binding::graph::{self, RbGraphSettings};
 use binding::rules;
 
 #[magnus::init]
@@ -26,9 +26,9 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let wa_health = ruby.define_module("WaHealth")?;
     let native = wa_health.define_module("Native")?;
 
-    let connection = native.define_class("Connection", ruby.class_object())?;
-    connection.define_singleton_method("new", function!(RbConnection::new, 5))?;
-    connection.define_method("api_version", method!(RbConnection::api_version, 0))?;
+    let graph_settings = native.define_class("GraphSettings", ruby.class_object())?;
+    graph_settings.define_singleton_method("new", function!(RbGraphSettings::new, 5))?;
+    graph_settings.define_method("api_version", method!(RbGraphSettings::api_version, 0))?;
 
     native.define_singleton_method("fetch", function!(graph::fetch, 4))?;
     native.define_singleton_method("fetch_many", function!(binding::batch::fetch_many, 3))?;
@@ -43,7 +43,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     )?;
     native.define_singleton_method(
         "next_registration_at",
-        function!(rules::next_registration, 4),
+        function!(rules::next_registration_at, 4),
     )?;
     Ok(())
 }

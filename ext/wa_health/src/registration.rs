@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::client::{post_edge, validate_node_id, Connection, Engine};
+use crate::client::{post_edge, validate_node_id, Engine, GraphSettings};
 use crate::error::{GraphError, GraphResult};
 use crate::secrets::Secrets;
 
@@ -37,7 +37,7 @@ pub fn register_body(pin: &str, region: Option<&str>) -> Value {
 
 pub async fn register(
     engine: &Engine,
-    conn: &Connection,
+    conn: &GraphSettings,
     secrets: &Secrets,
     phone_number_id: &str,
     pin: &str,
@@ -62,7 +62,7 @@ pub async fn register(
 
 pub async fn deregister(
     engine: &Engine,
-    conn: &Connection,
+    conn: &GraphSettings,
     secrets: &Secrets,
     phone_number_id: &str,
 ) -> GraphResult<()> {
@@ -93,7 +93,7 @@ pub fn validate_callback_url(callback_url: &str) -> GraphResult<()> {
 
 pub async fn subscribe_webhook(
     engine: &Engine,
-    conn: &Connection,
+    conn: &GraphSettings,
     secrets: &Secrets,
     business_account_id: &str,
     callback_url: &str,

@@ -21,10 +21,10 @@ use magnus::{Error, RArray, Ruby, TryConvert, Value};
 
 use super::convert::record_to_ruby;
 use super::errors::{panic_error, to_ruby_error};
-use super::graph::{on_main_thread, RbConnection, MAIN_THREAD_SIGNAL_CHECK};
+use super::graph::{on_main_thread, RbGraphSettings, MAIN_THREAD_SIGNAL_CHECK};
 use super::nogvl::{without_gvl, Outcome};
 use crate::batch::{health_sweep, HealthRequest, Panicked, Step, Sweep, MAX_CONCURRENCY};
-use crate::client::{validate_access_token, validate_node_id, Connection, Engine};
+use crate::client::{validate_access_token, validate_node_id, Engine, GraphSettings};
 use crate::error::{GraphError, GraphResult};
 use crate::health::HealthRecord;
 use crate::secrets::Secrets;
@@ -32,7 +32,7 @@ use crate::secrets::Secrets;
 /// The progress block is called at most this often (and once more at the end).
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
-/// Values per request in the flat Array the Ruby side passes: connection, phone, token, WABA.
+/// Values per request in the flat Array the Ruby side passes: graph settings, phone, token, WABA.
 const FIELDS: usize = 4;
 
 type HealthSweep<'e> = Sweep<'e, HealthRequest, GraphResult<HealthRecord>>;
@@ -165,7 +165,7 @@ fn error_object(ruby: &Ruby, error: Error) -> Result<Value, Error> {
 }
 
 /// Copies every request out of Ruby objects (nothing Ruby is touched once the GVL is released).
-/// Identical connections and tokens are shared, not copied per request.
+/// Identical graph settings and tokens are shared, not copied per request.
 fn requests_from(ruby: &Ruby, flat: RArray) -> Result<Vec<HealthRequest>, Error> {
     if !flat.len().is_multiple_of(FIELDS) {
         return Err(argument_error(
@@ -174,7 +174,8 @@ fn requests_from(ruby: &Ruby, flat: RArray) -> Result<Vec<HealthRequest>, Error>
         ));
     }
     let count = flat.len() / FIELDS;
-    let mut connections: HashMap<rb_sys::VALUE, (Arc<Connection>, Option<String>)> = HashMap::new();
+    let mut settings_by_object: HashMap<rb_sys::VALUE, (Arc<GraphSettings>, Option<String>)> =
+        HashMap::new();
     let mut tokens: HashMap<(rb_sys::VALUE, String), Arc<Secrets>> = HashMap::new();
     let mut requests = Vec::with_capacity(count);
     for index in 0..count {
@@ -191,12 +192,12 @@ fn requests_from(ruby: &Ruby, flat: RArray) -> Result<Vec<HealthRequest>, Error>
             validate_node_id("business_account_id", waba).map_err(invalid)?;
         }
         let key = conn_value.as_raw();
-        let (connection, app_secret) = match connections.get(&key) {
+        let (settings, app_secret) = match settings_by_object.get(&key) {
             Some(known) => known.clone(),
             None => {
-                let conn = <&RbConnection>::try_convert(conn_value)?;
-                let entry = (Arc::new(conn.connection.clone()), conn.app_secret.clone());
-                connections.insert(key, entry.clone());
+                let conn = <&RbGraphSettings>::try_convert(conn_value)?;
+                let entry = (Arc::new(conn.settings.clone()), conn.app_secret.clone());
+                settings_by_object.insert(key, entry.clone());
                 entry
             }
         };
@@ -205,7 +206,7 @@ fn requests_from(ruby: &Ruby, flat: RArray) -> Result<Vec<HealthRequest>, Error>
             .or_insert_with_key(|(_, token)| Arc::new(Secrets::new(token, app_secret.as_deref())))
             .clone();
         requests.push(HealthRequest {
-            connection,
+            settings,
             secrets,
             phone_number_id,
             business_account_id,

@@ -8,20 +8,20 @@ use magnus::{Error, RHash, Ruby};
 use super::convert::record_to_ruby;
 use super::errors::{panic_error, to_ruby_error};
 use super::nogvl::{without_gvl, Outcome};
-use crate::client::{validate_access_token, Connection, Engine};
+use crate::client::{validate_access_token, Engine, GraphSettings};
 use crate::error::{GraphError, GraphResult};
 use crate::secrets::Secrets;
 use crate::{health, registration};
 
-/// `WaHealth::Native::Connection`: settings built once from the Ruby configuration. It holds the
+/// `WaHealth::Native::GraphSettings`: settings built once from the Ruby configuration. It holds the
 /// app secret, so it has no readers and inspects as an opaque object.
-#[magnus::wrap(class = "WaHealth::Native::Connection", free_immediately, size)]
-pub struct RbConnection {
-    pub(crate) connection: Connection,
+#[magnus::wrap(class = "WaHealth::Native::GraphSettings", free_immediately, size)]
+pub struct RbGraphSettings {
+    pub(crate) settings: GraphSettings,
     pub(crate) app_secret: Option<String>,
 }
 
-impl RbConnection {
+impl RbGraphSettings {
     pub fn new(
         ruby: &Ruby,
         base_url: String,
@@ -29,17 +29,17 @@ impl RbConnection {
         timeout: f64,
         open_timeout: f64,
         app_secret: Option<String>,
-    ) -> Result<RbConnection, Error> {
-        let connection = Connection::new(&base_url, &api_version, timeout, open_timeout)
+    ) -> Result<RbGraphSettings, Error> {
+        let settings = GraphSettings::new(&base_url, &api_version, timeout, open_timeout)
             .map_err(|e| to_ruby_error(ruby, e))?;
-        Ok(RbConnection {
-            connection,
+        Ok(RbGraphSettings {
+            settings,
             app_secret: app_secret.filter(|s| !s.is_empty()),
         })
     }
 
     pub fn api_version(&self) -> String {
-        self.connection.api_version().to_string()
+        self.settings.api_version().to_string()
     }
 
     fn secrets(&self, ruby: &Ruby, access_token: &str) -> Result<Secrets, Error> {
@@ -102,7 +102,7 @@ where
 
 pub fn fetch(
     ruby: &Ruby,
-    conn: &RbConnection,
+    conn: &RbGraphSettings,
     phone_number_id: String,
     access_token: String,
     business_account_id: Option<String>,
@@ -111,7 +111,7 @@ pub fn fetch(
     let record = perform(ruby, |engine| async move {
         health::fetch_health(
             &engine,
-            &conn.connection,
+            &conn.settings,
             &secrets,
             &phone_number_id,
             business_account_id.as_deref(),
@@ -123,7 +123,7 @@ pub fn fetch(
 
 pub fn register(
     ruby: &Ruby,
-    conn: &RbConnection,
+    conn: &RbGraphSettings,
     phone_number_id: String,
     access_token: String,
     pin: String,
@@ -133,7 +133,7 @@ pub fn register(
     perform(ruby, |engine| async move {
         registration::register(
             &engine,
-            &conn.connection,
+            &conn.settings,
             &secrets,
             &phone_number_id,
             &pin,
@@ -146,20 +146,20 @@ pub fn register(
 
 pub fn deregister(
     ruby: &Ruby,
-    conn: &RbConnection,
+    conn: &RbGraphSettings,
     phone_number_id: String,
     access_token: String,
 ) -> Result<bool, Error> {
     let secrets = conn.secrets(ruby, &access_token)?;
     perform(ruby, |engine| async move {
-        registration::deregister(&engine, &conn.connection, &secrets, &phone_number_id).await
+        registration::deregister(&engine, &conn.settings, &secrets, &phone_number_id).await
     })?;
     Ok(true)
 }
 
 pub fn subscribe_webhook(
     ruby: &Ruby,
-    conn: &RbConnection,
+    conn: &RbGraphSettings,
     business_account_id: String,
     access_token: String,
     callback_url: String,
@@ -169,7 +169,7 @@ pub fn subscribe_webhook(
     perform(ruby, |engine| async move {
         registration::subscribe_webhook(
             &engine,
-            &conn.connection,
+            &conn.settings,
             &secrets,
             &business_account_id,
             &callback_url,

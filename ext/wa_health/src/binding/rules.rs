@@ -6,7 +6,7 @@ use magnus::{Error, RHash, Ruby, Value};
 use super::convert::ruby_to_json;
 use crate::decision::decide;
 use crate::meaning::Meaning;
-use crate::schedule::next_registration_at;
+use crate::schedule;
 
 fn health_object(
     ruby: &Ruby,
@@ -52,7 +52,7 @@ pub fn registration_decision(ruby: &Ruby, health: Value) -> Result<RHash, Error>
 /// words for people (all `None` for an error that is not Meta's, such as a timeout).
 type ErrorFacts = Option<(Option<i64>, Option<i64>, Option<String>, Option<String>)>;
 
-pub fn next_registration(
+pub fn next_registration_at(
     ruby: &Ruby,
     attempts: Vec<i64>,
     now: i64,
@@ -63,7 +63,7 @@ pub fn next_registration(
         Meaning::of(code, subcode, &[title.as_deref(), message.as_deref()])
     });
     let health = health.map(|h| health_object(ruby, h)).transpose()?;
-    Ok(next_registration_at(
+    Ok(schedule::next_registration_at(
         &attempts,
         now,
         last_error,
