@@ -40,20 +40,26 @@ module WaHealth
 
     # Reads a phone number's health from the Graph API. Returns a Hash with Symbol keys; see README.
     # The GVL is released while waiting for Meta, so other Ruby threads keep running.
-    # Options: any of Configuration::CONNECTION_OPTIONS, for this call only.
-    def fetch(phone_number_id: nil, access_token: nil, business_account_id: nil, **options)
+    # With business_account_id the WABA is read too, and with business_profile: true the business
+    # profile, both at the same time as the phone number; their failures never fail the call (they land
+    # in business_account_error / business_profile_error). Options: any of
+    # Configuration::CONNECTION_OPTIONS, for this call only.
+    def fetch(phone_number_id: nil, access_token: nil, business_account_id: nil, business_profile: false, **options)
       token = Validate.secret(access_token, :access_token)
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
       waba = Validate.optional_graph_id(business_account_id, :business_account_id)
+      raise ArgumentError, "business_profile must be true or false" unless [true, false].include?(business_profile)
+
       settings = graph_settings_for(options)
       instrument("fetch", phone_number_id: phone, business_account_id: waba) do
-        Native.fetch(settings, phone, token, waba)
+        Native.fetch(settings, phone, token, waba, business_profile)
       end
     end
   end
 end
 
 require_relative "wa_health/webhook_setup"
+require_relative "wa_health/webhook_teardown"
 require_relative "wa_health/report"
 
 # The Rails and Sidekiq integrations load when those are already loaded (as in any Rails app);

@@ -90,7 +90,13 @@ module WaHealth
     end
 
     # Graph settings for one call: the configured ones, or new ones when the call overrides a setting.
+    # Raises ArgumentError for a key that is not one of CONNECTION_OPTIONS, or a bad value.
     def graph_settings_for(overrides)
+      unknown = overrides.keys - CONNECTION_OPTIONS
+      if unknown.any?
+        raise ArgumentError, "unknown keyword#{'s' if unknown.size > 1}: #{unknown.map(&:inspect).join(', ')}"
+      end
+
       overrides = overrides.compact
       return graph_settings if overrides.empty?
 

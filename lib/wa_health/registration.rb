@@ -72,7 +72,8 @@ module WaHealth
 
   # The registration half of the public API (see README "Registration").
   module Registration
-    PIN = /\A\d{6}\z/
+    # What newest Chatwoot subscribes the app to (plus "calls" when calling is enabled).
+    DEFAULT_SUBSCRIBED_FIELDS = %w[messages smb_message_echoes].freeze
 
     def should_register?(health)
       registration_decision(health).register?
@@ -102,14 +103,60 @@ module WaHealth
       instrument("deregister", phone_number_id: phone) { Native.deregister(settings, phone, token) }
     end
 
+    # The older protocol: subscribes the app and overrides the callback for the whole WABA in one call
+    # (POST /{waba}/subscribed_apps with override_callback_uri). Newest Chatwoot uses subscribe_app and
+    # override_phone_webhook instead.
     def subscribe_webhook(business_account_id: nil, access_token: nil, callback_url: nil, verify_token: nil, **options)
       token = Validate.secret(access_token, :access_token)
       waba = Validate.graph_id(business_account_id, :business_account_id)
-      url = Validate.text(callback_url, :callback_url)
+      url = Validate.callback_url(callback_url)
       verify = Validate.secret(verify_token, :verify_token)
       settings = graph_settings_for(options)
       instrument("subscribe_webhook", business_account_id: waba) do
         Native.subscribe_webhook(settings, waba, token, url, verify)
+      end
+    end
+
+    # POST /{waba}/subscribed_apps {"subscribed_fields": [...]}: the app receives the WABA's webhooks for
+    # these fields. Must come before any phone-level override.
+    def subscribe_app(business_account_id: nil, access_token: nil, subscribed_fields: DEFAULT_SUBSCRIBED_FIELDS,
+                      **options)
+      token = Validate.secret(access_token, :access_token)
+      waba = Validate.graph_id(business_account_id, :business_account_id)
+      fields = Validate.subscribed_fields(subscribed_fields)
+      settings = graph_settings_for(options)
+      instrument("subscribe_app", business_account_id: waba) { Native.subscribe_app(settings, waba, token, fields) }
+    end
+
+    # DELETE /{waba}/subscribed_apps: the app stops receiving the WABA's webhooks.
+    def unsubscribe_app(business_account_id: nil, access_token: nil, **options)
+      token = Validate.secret(access_token, :access_token)
+      waba = Validate.graph_id(business_account_id, :business_account_id)
+      settings = graph_settings_for(options)
+      instrument("unsubscribe_app", business_account_id: waba) { Native.unsubscribe_app(settings, waba, token) }
+    end
+
+    # POST /{phone_number_id} {"webhook_configuration": {"override_callback_uri", "verify_token"}}: Meta sends
+    # this number's webhooks to callback_url. The app must be subscribed to the WABA first.
+    def override_phone_webhook(phone_number_id: nil, access_token: nil, callback_url: nil, verify_token: nil,
+                               **options)
+      token = Validate.secret(access_token, :access_token)
+      phone = Validate.graph_id(phone_number_id, :phone_number_id)
+      callback = [Validate.callback_url(callback_url), Validate.secret(verify_token, :verify_token)]
+      settings = graph_settings_for(options)
+      instrument("override_phone_webhook", phone_number_id: phone) do
+        Native.override_phone_webhook(settings, phone, token, callback)
+      end
+    end
+
+    # Clears the phone-level override (an empty override_callback_uri): the WABA's or the app's callback
+    # applies again.
+    def clear_phone_webhook(phone_number_id: nil, access_token: nil, **options)
+      token = Validate.secret(access_token, :access_token)
+      phone = Validate.graph_id(phone_number_id, :phone_number_id)
+      settings = graph_settings_for(options)
+      instrument("clear_phone_webhook", phone_number_id: phone) do
+        Native.override_phone_webhook(settings, phone, token, nil)
       end
     end
 
@@ -132,10 +179,7 @@ module WaHealth
     end
 
     def validate_pin(pin)
-      text = pin.is_a?(Integer) ? pin.to_s : pin
-      raise ArgumentError, "pin must be exactly 6 digits" unless text.is_a?(String) && PIN.match?(text)
-
-      text
+      Validate.pin(pin)
     end
 
     # What the native schedule reads of the last error: nil for none, else Meta's code, subcode and
@@ -150,12 +194,6 @@ module WaHealth
     end
 
     def graph_settings_for(options)
-      unknown = options.keys - Configuration::CONNECTION_OPTIONS
-      if unknown.any?
-        raise ArgumentError,
-              "unknown keyword#{'s' if unknown.size > 1}: #{unknown.map(&:inspect).join(', ')}"
-      end
-
       config.graph_settings_for(options)
     end
   end

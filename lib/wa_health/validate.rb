@@ -5,6 +5,8 @@ module WaHealth
   # Messages name the argument and never quote its value (it may be a secret).
   module Validate
     GRAPH_ID = /\A\d{1,32}\z/
+    PIN = /\A\d{6}\z/
+    SUBSCRIBED_FIELD = /\A[a-z_]{1,64}\z/
     # Longest text accepted for any argument (tokens, URLs, ...): far above any real value, far
     # below what would make a request body or a header unreasonable.
     MAX_TEXT_BYTES = 4096
@@ -72,6 +74,30 @@ module WaHealth
       rescue EncodingError
         nil
       end
+    end
+
+    # An absolute https URL (plain http only on a loopback host), checked by the same rule the native
+    # calls apply.
+    def callback_url(value)
+      Native.validate_callback_url(text(value, :callback_url))
+    end
+
+    # Webhook field names, e.g. %w[messages smb_message_echoes calls].
+    def subscribed_fields(value)
+      fields = Array(value).map { |field| field.is_a?(Symbol) ? field.to_s : field }
+      unless !fields.empty? && fields.all? { |field| field.is_a?(String) && SUBSCRIBED_FIELD.match?(field) }
+        raise ArgumentError, "subscribed_fields must be webhook field names such as \"messages\""
+      end
+
+      fields.uniq
+    end
+
+    # A two-step verification PIN: exactly 6 digits, as a String or an Integer.
+    def pin(value)
+      text = value.is_a?(Integer) ? value.to_s : value
+      raise ArgumentError, "pin must be exactly 6 digits" unless text.is_a?(String) && PIN.match?(text)
+
+      text
     end
 
     def seconds(value, name)

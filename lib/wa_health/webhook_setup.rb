@@ -3,16 +3,28 @@
 require "securerandom"
 
 module WaHealth
-  # Chatwoot's webhook setup with the dual-condition registration, in process:
-  # read health once, register when the decision says so (a failure is logged and kept, never
-  # raised), then subscribe the WABA's webhook (a failure raises WebhookSetupError).
+  # Newest Chatwoot's webhook setup with its registration rules, in process: read health once, register
+  # when the decision says so (a failure is logged and kept, never raised; no registration when health
+  # cannot be read), then set up the webhook (a failure raises WebhookSetupError).
   #
   #   result = WaHealth::WebhookSetup.new(phone_number_id:, business_account_id:, access_token:,
   #                                       callback_url:, verify_token:, pin: stored_pin).perform
   #   channel.provider_config["verification_pin"] = result.pin if result.pin
+  #
+  # Every input (ids, token, callback URL, verify token, PIN, fields, connection options) is checked when
+  # the object is built, before the first request: a bad one raises ArgumentError and nothing is sent,
+  # so no PIN is ever registered and then lost.
+  #
+  # protocol: :phone_override (the default, newest Chatwoot): subscribe the app to the WABA with
+  # subscribed_fields, then override the callback for this phone number; :waba_override (the older
+  # protocol): one POST /{waba}/subscribed_apps carrying override_callback_uri for the whole WABA.
   class WebhookSetup
-    # registered?: a register call succeeded in this run; pin: the PIN to persist (only then).
-    Result = Struct.new(:registered, :pin, :decision, :registration_error, :health, keyword_init: true) do
+    PROTOCOLS = %i[phone_override waba_override].freeze
+
+    # registered?: a register call succeeded in this run; pin: the PIN to persist (only then);
+    # registration_note: why it registered or not, in words; health_error: why health could not be read.
+    Result = Struct.new(:registered, :pin, :decision, :registration_error, :health, :health_error,
+                        :registration_note, keyword_init: true) do
       def registered?
         registered ? true : false
       end
@@ -24,18 +36,21 @@ module WaHealth
       alias_method :to_s, :inspect
     end
 
-    # Errors after which a register call cannot succeed, so none is made.
-    SKIP_REGISTRATION_AFTER = [AuthorizationError, RateLimitError].freeze
-
     def initialize(phone_number_id: nil, business_account_id: nil, access_token: nil, callback_url: nil,
-                   verify_token: nil, pin: nil, logger: nil, **options)
+                   verify_token: nil, pin: nil, subscribed_fields: Registration::DEFAULT_SUBSCRIBED_FIELDS,
+                   calls: false, protocol: :phone_override, logger: nil, **options)
       @access_token = Validate.secret(access_token, :access_token)
       @phone_number_id = Validate.graph_id(phone_number_id, :phone_number_id)
       @business_account_id = Validate.graph_id(business_account_id, :business_account_id)
-      @callback_url = Validate.text(callback_url, :callback_url)
+      @callback_url = Validate.callback_url(callback_url)
       @verify_token = Validate.secret(verify_token, :verify_token)
-      @pin = pin.nil? || pin.to_s.strip.empty? ? nil : pin.to_s
+      @pin = Validate.blank?(pin) ? nil : Validate.pin(pin)
+      @subscribed_fields = Validate.subscribed_fields(Array(subscribed_fields) + (calls ? ["calls"] : []))
+      raise ArgumentError, "protocol must be one of #{PROTOCOLS.inspect}" unless PROTOCOLS.include?(protocol)
+
+      @protocol = protocol
       @logger = logger
+      WaHealth.config.graph_settings_for(options)
       @options = options
     end
 
@@ -47,10 +62,11 @@ module WaHealth
     def perform
       health, health_error = read_health
       decision = health && WaHealth.registration_decision(health)
-      registered, pin, registration_error = register_if_needed(decision, health_error)
+      registered, pin, registration_error, note = register_if_needed(decision, health_error)
       result = Result.new(registered: registered, pin: registered ? pin : nil, decision: decision,
-                          registration_error: registration_error, health: health)
-      subscribe(result)
+                          registration_error: registration_error, health: health, health_error: health_error,
+                          registration_note: note)
+      set_up_webhook(result)
       result
     end
 
@@ -61,42 +77,52 @@ module WaHealth
 
     private
 
+    def credentials
+      { access_token: @access_token, **@options }
+    end
+
     def read_health
-      [WaHealth.fetch(phone_number_id: @phone_number_id, access_token: @access_token, **@options), nil]
+      [WaHealth.fetch(phone_number_id: @phone_number_id, **credentials), nil]
     rescue Error => e
       log(:warn, "health could not be read (#{e.class}: #{e.message})")
       [nil, e]
     end
 
+    # [registered, pin, error, note]
     def register_if_needed(decision, health_error)
-      return [false, nil, nil] unless registration_needed?(decision, health_error)
-
-      pin = @attempted_pin = @pin || self.class.generate_pin
-      WaHealth.register(phone_number_id: @phone_number_id, access_token: @access_token, pin: pin, **@options)
-      log(:info, "registered")
-      [true, pin, nil]
-    rescue Error, ArgumentError => e
-      log(:warn, "registration failed (#{e.class}: #{e.message}); continuing with webhook setup")
-      [false, nil, e]
-    end
-
-    def registration_needed?(decision, health_error)
-      if decision
-        log(:info, "decision #{decision.reason}: #{decision.message}")
-        decision.register?
-      elsif SKIP_REGISTRATION_AFTER.any? { |klass| health_error.is_a?(klass) }
-        log(:warn, "registration skipped: it cannot succeed after #{health_error.class}")
-        false
-      else
-        log(:info, "health unknown; registering, as an unverified number would be")
-        true
+      unless decision
+        note = "not registered: health could not be read (#{health_error.class}); registering a number in an " \
+               "unknown state could hit a live one"
+        log(:warn, note)
+        return [false, nil, nil, note]
       end
+      log(:info, "decision #{decision.reason}: #{decision.message}")
+      return [false, nil, nil, "not registered: #{decision.message}"] unless decision.register?
+
+      register
     end
 
-    def subscribe(result)
-      WaHealth.subscribe_webhook(business_account_id: @business_account_id, access_token: @access_token,
-                                 callback_url: @callback_url, verify_token: @verify_token, **@options)
-      log(:info, "webhook subscribed")
+    def register
+      pin = @attempted_pin = @pin || self.class.generate_pin
+      WaHealth.register(phone_number_id: @phone_number_id, pin: pin, **credentials)
+      log(:info, "registered")
+      [true, pin, nil, "registered"]
+    rescue Error => e
+      log(:warn, "registration failed (#{e.class}: #{e.message}); continuing with webhook setup")
+      [false, nil, e, scrub("registration failed: #{e.message}")]
+    end
+
+    def set_up_webhook(result)
+      if @protocol == :waba_override
+        WaHealth.subscribe_webhook(business_account_id: @business_account_id, callback_url: @callback_url,
+                                   verify_token: @verify_token, **credentials)
+      else
+        WaHealth.subscribe_app(business_account_id: @business_account_id, subscribed_fields: @subscribed_fields,
+                               **credentials)
+        WaHealth.override_phone_webhook(phone_number_id: @phone_number_id, callback_url: @callback_url,
+                                        verify_token: @verify_token, **credentials)
+      end
+      log(:info, "webhook set up (#{@protocol})")
     rescue Error => e
       log(:error, "webhook setup failed (#{e.class}: #{e.message})")
       raise WebhookSetupError.new(scrub("Webhook setup failed: #{e.message}"), result: result)
@@ -107,10 +133,12 @@ module WaHealth
       (@logger || WaHealth.config.logger)&.public_send(level, line)
     end
 
-    # The PIN never goes into a log line or an error message of this class, whichever call's
-    # answer quoted it (each call redacts only the secrets it was given; only register gets the PIN).
+    # The PIN and the verify token never go into a log line or an error message of this class, whichever
+    # call's answer quoted them (each native call redacts only the secrets it was given).
     def scrub(text)
-      [@pin, @attempted_pin].compact.uniq.reduce(text) { |scrubbed, pin| scrubbed.gsub(pin, "[REDACTED]") }
+      [@pin, @attempted_pin, @verify_token].compact.uniq.reduce(text) do |scrubbed, secret|
+        scrubbed.gsub(secret, "[REDACTED]")
+      end
     end
   end
 end

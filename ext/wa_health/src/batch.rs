@@ -20,7 +20,7 @@ use futures_util::FutureExt;
 
 use crate::client::{Engine, GraphSettings};
 use crate::error::GraphResult;
-use crate::health::{fetch_health, HealthRecord};
+use crate::health::{fetch_health, HealthQuery, HealthRecord};
 use crate::secrets::Secrets;
 
 /// `fetch_many`'s default and largest number of requests in flight (Ruby reads both from here).
@@ -195,14 +195,12 @@ pub fn health_sweep(
         requests,
         concurrency,
         move |request: HealthRequest| async move {
-            fetch_health(
-                engine,
-                &request.settings,
-                &request.secrets,
-                &request.phone_number_id,
-                request.business_account_id.as_deref(),
-            )
-            .await
+            let query = HealthQuery {
+                phone_number_id: &request.phone_number_id,
+                business_account_id: request.business_account_id.as_deref(),
+                business_profile: false,
+            };
+            fetch_health(engine, &request.settings, &request.secrets, &query).await
         },
     )
 }

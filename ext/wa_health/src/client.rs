@@ -329,12 +329,18 @@ pub async fn send(
         url.set_query(None);
     }
     let mut request = client
-        .request(call.method, url)
+        .request(call.method.clone(), url)
         .bearer_auth(secrets.access_token());
-    if let Some(body) = &call.body {
-        request = request
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string());
+    match &call.body {
+        Some(body) => {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        // A bodiless POST or DELETE still says `Content-Length: 0`: HTTP/1.1 servers and proxies
+        // may answer 411 without it (graph-api.md).
+        None if call.method != Method::GET => request = request.body(Vec::<u8>::new()),
+        None => {}
     }
     let exchange = async {
         let response = request
@@ -459,13 +465,15 @@ fn transport_error(error: reqwest::Error, secrets: &Secrets) -> GraphError {
     }
 }
 
-/// A POST on an edge that answers `{"success": true}`.
-pub async fn post_edge(
+/// A POST or DELETE that Meta answers with `{"success": true}` (other members, such as the
+/// `data` some subscribed_apps answers carry, are ignored).
+pub async fn confirmed_call(
     engine: &Engine,
     conn: &GraphSettings,
     secrets: &Secrets,
+    method: Method,
     node_id: &str,
-    edge: &str,
+    edge: Option<&str>,
     body: Option<Value>,
 ) -> GraphResult<()> {
     let answer = send(
@@ -473,9 +481,9 @@ pub async fn post_edge(
         conn,
         secrets,
         Call {
-            method: Method::POST,
+            method,
             node_id,
-            edge: Some(edge),
+            edge,
             fields: None,
             body,
         },
@@ -484,7 +492,8 @@ pub async fn post_edge(
     match answer.get("success") {
         Some(Value::Bool(true)) => Ok(()),
         _ => Err(GraphError::InvalidResponse(format!(
-            "WhatsApp API did not confirm the {edge} call (no \"success\": true)"
+            "WhatsApp API did not confirm the {} call (no \"success\": true)",
+            edge.unwrap_or("update")
         ))),
     }
 }

@@ -44,6 +44,35 @@ pub enum GraphError {
 
 pub type GraphResult<T> = Result<T, GraphError>;
 
+impl GraphError {
+    /// The name of the Ruby class (under `WaHealth::`) this error is raised as; `None` for an
+    /// argument error (Ruby's own ArgumentError).
+    pub fn ruby_class(&self) -> Option<&'static str> {
+        Some(match self {
+            GraphError::Api(details) => details.meaning.ruby_class(),
+            GraphError::Timeout(_) => "TimeoutError",
+            GraphError::Connection(_) => "ConnectionError",
+            GraphError::InvalidResponse(_) => "InvalidResponseError",
+            GraphError::InvalidArgument(_) => return None,
+            GraphError::Cancelled | GraphError::Internal(_) => "Error",
+        })
+    }
+
+    /// The error as data for a health record (an enrichment read that failed without failing the
+    /// call): `{"class", "message", "code"}`. Messages are already free of secrets.
+    pub fn summary(&self) -> Value {
+        let class = match self.ruby_class() {
+            Some(name) => format!("WaHealth::{name}"),
+            None => "ArgumentError".to_string(),
+        };
+        let code = match self {
+            GraphError::Api(details) => details.code.map_or(Value::Null, Value::from),
+            _ => Value::Null,
+        };
+        serde_json::json!({"class": class, "message": self.to_string(), "code": code})
+    }
+}
+
 /// Meta sends numbers, but proxies and old endpoints have been seen sending `"100"`.
 fn integer_member(value: Option<&Value>) -> Option<i64> {
     match value? {

@@ -21,6 +21,10 @@ pub const HEALTH_MINIMUM_MAJOR_VERSION: u32 = 24;
 
 pub const WABA_FIELDS: &str = "id,name,owner_business_info";
 
+/// The business profile fields Chatwoot reads (`GET /{phone}/whatsapp_business_profile`, #15550).
+pub const BUSINESS_PROFILE_FIELDS: &str =
+    "about,address,description,email,profile_picture_url,websites,vertical";
+
 pub type HealthRecord = Vec<(&'static str, Value)>;
 
 fn text(value: Option<Value>) -> Value {
@@ -92,7 +96,7 @@ pub fn record_from_answers(
         ("throughput", throughput),
         ("last_onboarded_time", text(phone("last_onboarded_time"))),
         ("platform_type", text(phone("platform_type"))),
-        ("business_id", business_id.clone()),
+        ("business_id", business_id),
         ("id", text(phone("id"))),
         ("status", text(phone("status"))),
         ("new_name_status", text(phone("new_name_status"))),
@@ -105,70 +109,139 @@ pub fn record_from_answers(
         ("can_send_message", can_send_message),
         ("health_status", health_status),
     ];
-    if let Some(mut waba) = waba {
-        let owner = object(waba.remove("owner_business_info"));
-        let waba_id = match text(waba.remove("id")) {
-            Value::Null => business_id,
-            id => id,
-        };
-        record.extend([
-            ("business_account_id", waba_id),
-            ("business_account_name", text(waba.remove("name"))),
-            ("business_portfolio_id", text(member(&owner, "id"))),
-            ("business_portfolio_name", text(member(&owner, "name"))),
-        ]);
+    if let Some(waba) = waba {
+        record.extend(waba_keys(Value::Object(waba), business_account_id));
     }
     record
 }
 
-/// The health read: the phone number node and, when a WABA id is given, the WABA node at the same
-/// time (two requests in flight, one wait).
+/// The WABA's keys from its answer (`Null` when its read failed): the id read, else the one given.
+fn waba_keys(waba: Value, business_account_id: Option<&str>) -> [(&'static str, Value); 4] {
+    let owner = object(member(&waba, "owner_business_info"));
+    let waba_id = match text(member(&waba, "id")) {
+        Value::Null => business_account_id.map_or(Value::Null, |id| Value::String(id.into())),
+        id => id,
+    };
+    [
+        ("business_account_id", waba_id),
+        ("business_account_name", text(member(&waba, "name"))),
+        ("business_portfolio_id", text(member(&owner, "id"))),
+        ("business_portfolio_name", text(member(&owner, "name"))),
+    ]
+}
+
+/// What one health read asks Meta for.
+pub struct HealthQuery<'a> {
+    pub phone_number_id: &'a str,
+    /// The WABA to read too (its name and business portfolio).
+    pub business_account_id: Option<&'a str>,
+    /// Whether to read the business profile too.
+    pub business_profile: bool,
+}
+
+/// The health read: the phone number node, and at the same time the WABA node and the business
+/// profile when asked for. Only the phone number's read can fail the call: as in Chatwoot, a
+/// failed WABA or profile read leaves its keys empty and its error (token-free) in the record,
+/// under `business_account_error` / `business_profile_error`.
 pub async fn fetch_health(
     engine: &Engine,
     conn: &GraphSettings,
     secrets: &Secrets,
-    phone_number_id: &str,
-    business_account_id: Option<&str>,
+    query: &HealthQuery<'_>,
 ) -> GraphResult<HealthRecord> {
-    validate_node_id("phone_number_id", phone_number_id)?;
-    if let Some(waba) = business_account_id {
+    validate_node_id("phone_number_id", query.phone_number_id)?;
+    if let Some(waba) = query.business_account_id {
         validate_node_id("business_account_id", waba)?;
     }
     let conn = &conn.with_version_floor(HEALTH_MINIMUM_MAJOR_VERSION);
-    let phone = send(
-        engine,
-        conn,
-        secrets,
-        Call {
-            method: Method::GET,
-            node_id: phone_number_id,
-            edge: None,
-            fields: Some(PHONE_FIELDS),
-            body: None,
-        },
-    );
-    match business_account_id {
-        None => Ok(record_from_answers(phone.await?, None, None)),
-        Some(waba_id) => {
-            let waba = send(
-                engine,
-                conn,
-                secrets,
-                Call {
-                    method: Method::GET,
-                    node_id: waba_id,
-                    edge: None,
-                    fields: Some(WABA_FIELDS),
-                    body: None,
-                },
-            );
-            let (phone, waba) = tokio::join!(phone, waba);
-            // The phone number's error matters more to the caller than the WABA's.
-            let phone = phone?;
-            let waba = waba?;
-            Ok(record_from_answers(phone, Some(waba), Some(waba_id)))
+    let get = |node_id, edge, fields| {
+        send(
+            engine,
+            conn,
+            secrets,
+            Call {
+                method: Method::GET,
+                node_id,
+                edge,
+                fields: Some(fields),
+                body: None,
+            },
+        )
+    };
+    let phone = get(query.phone_number_id, None, PHONE_FIELDS);
+    let waba = async {
+        match query.business_account_id {
+            Some(id) => Some(get(id, None, WABA_FIELDS).await),
+            None => None,
         }
+    };
+    let profile = async {
+        match query.business_profile {
+            true => Some(
+                get(
+                    query.phone_number_id,
+                    Some("whatsapp_business_profile"),
+                    BUSINESS_PROFILE_FIELDS,
+                )
+                .await,
+            ),
+            false => None,
+        }
+    };
+    let (phone, waba, profile) = tokio::join!(phone, waba, profile);
+    let (waba, waba_error) = split(waba);
+    let mut record = record_from_answers(phone?, waba, query.business_account_id);
+    if let Some(error) = waba_error {
+        record.extend(waba_keys(Value::Null, query.business_account_id));
+        record.push(("business_account_error", error));
+    } else if query.business_account_id.is_some() {
+        record.push(("business_account_error", Value::Null));
     }
+    if let Some(profile) = profile {
+        let (answer, error) = split(Some(profile));
+        record.push((
+            "business_profile",
+            answer.map_or(Value::Null, business_profile),
+        ));
+        record.push(("business_profile_error", error.unwrap_or(Value::Null)));
+    }
+    Ok(record)
+}
+
+/// An enrichment read's answer, or its error as data.
+fn split(
+    read: Option<GraphResult<Map<String, Value>>>,
+) -> (Option<Map<String, Value>>, Option<Value>) {
+    match read {
+        Some(Ok(answer)) => (Some(answer), None),
+        Some(Err(error)) => (None, Some(error.summary())),
+        None => (None, None),
+    }
+}
+
+/// The business profile from `{"data": [{...}]}`: the first element's fields Chatwoot reads
+/// (spec/fixtures/meta/business_profile_*.json). Meta's OpenAPI example wraps the element in a
+/// `business_profile` key (business_profile_nested_wrapper_openapi.json); both shapes are read.
+fn business_profile(mut answer: Map<String, Value>) -> Value {
+    let Some(Value::Array(data)) = answer.remove("data") else {
+        return Value::Null;
+    };
+    let Some(Value::Object(mut first)) = data.into_iter().next() else {
+        return Value::Null;
+    };
+    if let Some(Value::Object(inner)) = first.remove("business_profile") {
+        first = inner;
+    }
+    let profile: Map<String, Value> = BUSINESS_PROFILE_FIELDS
+        .split(',')
+        .map(|field| {
+            (
+                field.to_string(),
+                first.remove(field).unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    Value::Object(profile)
 }
 
 #[cfg(test)]

@@ -30,13 +30,23 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     graph_settings.define_singleton_method("new", function!(RbGraphSettings::new, 5))?;
     graph_settings.define_method("api_version", method!(RbGraphSettings::api_version, 0))?;
 
-    native.define_singleton_method("fetch", function!(graph::fetch, 4))?;
+    native.define_singleton_method("fetch", function!(graph::fetch, 5))?;
     native.define_singleton_method("fetch_many", function!(binding::batch::fetch_many, 3))?;
     native.const_set("DEFAULT_CONCURRENCY", batch::DEFAULT_CONCURRENCY)?;
     native.const_set("MAX_CONCURRENCY", batch::MAX_CONCURRENCY)?;
     native.define_singleton_method("register", function!(graph::register, 5))?;
     native.define_singleton_method("deregister", function!(graph::deregister, 3))?;
     native.define_singleton_method("subscribe_webhook", function!(graph::subscribe_webhook, 5))?;
+    native.define_singleton_method("subscribe_app", function!(graph::subscribe_app, 4))?;
+    native.define_singleton_method("unsubscribe_app", function!(graph::unsubscribe_app, 3))?;
+    native.define_singleton_method(
+        "override_phone_webhook",
+        function!(graph::override_phone_webhook, 4),
+    )?;
+    native.define_singleton_method(
+        "validate_callback_url",
+        function!(rules::validate_callback_url, 1),
+    )?;
     native.define_singleton_method(
         "registration_decision",
         function!(rules::registration_decision, 1),

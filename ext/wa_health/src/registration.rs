@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::client::{post_edge, validate_node_id, Engine, GraphSettings};
+use reqwest::Method;
+
+use crate::client::{confirmed_call, validate_node_id, Engine, GraphSettings};
 use crate::error::{GraphError, GraphResult};
 use crate::secrets::Secrets;
 
@@ -49,12 +51,14 @@ pub async fn register(
         validate_region(region)?;
     }
     let body = register_body(pin, region);
-    post_edge(
+    let edge = Some("register");
+    confirmed_call(
         engine,
         conn,
         secrets,
+        Method::POST,
         phone_number_id,
-        "register",
+        edge,
         Some(body),
     )
     .await
@@ -67,7 +71,17 @@ pub async fn deregister(
     phone_number_id: &str,
 ) -> GraphResult<()> {
     validate_node_id("phone_number_id", phone_number_id)?;
-    post_edge(engine, conn, secrets, phone_number_id, "deregister", None).await
+    let edge = Some("deregister");
+    confirmed_call(
+        engine,
+        conn,
+        secrets,
+        Method::POST,
+        phone_number_id,
+        edge,
+        None,
+    )
+    .await
 }
 
 /// The callback must be https, or plain http on a loopback host (development and tests only).
@@ -91,6 +105,16 @@ pub fn validate_callback_url(callback_url: &str) -> GraphResult<()> {
     }
 }
 
+fn validate_verify_token(verify_token: &str) -> GraphResult<()> {
+    if verify_token.trim().is_empty() {
+        return Err(GraphError::InvalidArgument(
+            "verify_token must not be blank".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// The older protocol: subscribe the app and override the callback for the whole WABA in one call.
 pub async fn subscribe_webhook(
     engine: &Engine,
     conn: &GraphSettings,
@@ -101,18 +125,104 @@ pub async fn subscribe_webhook(
 ) -> GraphResult<()> {
     validate_node_id("business_account_id", business_account_id)?;
     validate_callback_url(callback_url)?;
-    if verify_token.trim().is_empty() {
-        return Err(GraphError::InvalidArgument(
-            "verify_token must not be blank".to_string(),
-        ));
-    }
+    validate_verify_token(verify_token)?;
     let body = json!({"override_callback_uri": callback_url, "verify_token": verify_token});
-    post_edge(
+    let edge = Some("subscribed_apps");
+    confirmed_call(
         engine,
         conn,
         secrets,
+        Method::POST,
         business_account_id,
-        "subscribed_apps",
+        edge,
+        Some(body),
+    )
+    .await
+}
+
+/// Subscribes the app to the WABA's webhooks for `subscribed_fields` (Chatwoot: `messages`,
+/// `smb_message_echoes`, and `calls` when calling is on). The app must be subscribed before any
+/// phone-level override.
+pub async fn subscribe_app(
+    engine: &Engine,
+    conn: &GraphSettings,
+    secrets: &Secrets,
+    business_account_id: &str,
+    subscribed_fields: &[String],
+) -> GraphResult<()> {
+    validate_node_id("business_account_id", business_account_id)?;
+    if subscribed_fields.is_empty() || subscribed_fields.iter().any(|f| !valid_field(f)) {
+        return Err(GraphError::InvalidArgument(
+            "subscribed_fields must be webhook field names (lower-case letters and _)".to_string(),
+        ));
+    }
+    let body = json!({ "subscribed_fields": subscribed_fields });
+    let edge = Some("subscribed_apps");
+    confirmed_call(
+        engine,
+        conn,
+        secrets,
+        Method::POST,
+        business_account_id,
+        edge,
+        Some(body),
+    )
+    .await
+}
+
+fn valid_field(field: &str) -> bool {
+    !field.is_empty()
+        && field.len() <= 64
+        && field.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// `DELETE /{waba}/subscribed_apps`: the app stops receiving this WABA's webhooks.
+pub async fn unsubscribe_app(
+    engine: &Engine,
+    conn: &GraphSettings,
+    secrets: &Secrets,
+    business_account_id: &str,
+) -> GraphResult<()> {
+    validate_node_id("business_account_id", business_account_id)?;
+    let edge = Some("subscribed_apps");
+    confirmed_call(
+        engine,
+        conn,
+        secrets,
+        Method::DELETE,
+        business_account_id,
+        edge,
+        None,
+    )
+    .await
+}
+
+/// The phone-level callback override, `POST /{phone}` `{"webhook_configuration": {...}}`; `None`
+/// clears it with an empty `override_callback_uri`, as public clients do.
+pub async fn override_phone_webhook(
+    engine: &Engine,
+    conn: &GraphSettings,
+    secrets: &Secrets,
+    phone_number_id: &str,
+    callback: Option<(&str, &str)>,
+) -> GraphResult<()> {
+    validate_node_id("phone_number_id", phone_number_id)?;
+    let configuration = match callback {
+        Some((url, verify_token)) => {
+            validate_callback_url(url)?;
+            validate_verify_token(verify_token)?;
+            json!({"override_callback_uri": url, "verify_token": verify_token})
+        }
+        None => json!({"override_callback_uri": ""}),
+    };
+    let body = json!({ "webhook_configuration": configuration });
+    confirmed_call(
+        engine,
+        conn,
+        secrets,
+        Method::POST,
+        phone_number_id,
+        None,
         Some(body),
     )
     .await

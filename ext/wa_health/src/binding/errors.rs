@@ -84,14 +84,11 @@ fn api_error(ruby: &Ruby, details: &ApiError) -> Error {
 }
 
 pub fn to_ruby_error(ruby: &Ruby, error: GraphError) -> Error {
-    match error {
-        GraphError::Api(details) => api_error(ruby, &details),
-        GraphError::Timeout(message) => raise(ruby, "TimeoutError", &message),
-        GraphError::Connection(message) => raise(ruby, "ConnectionError", &message),
-        GraphError::InvalidResponse(message) => raise(ruby, "InvalidResponseError", &message),
-        GraphError::InvalidArgument(message) => Error::new(ruby.exception_arg_error(), message),
-        GraphError::Cancelled => raise(ruby, "Error", "WhatsApp API request interrupted"),
-        GraphError::Internal(message) => raise(ruby, "Error", &message),
+    match (&error, error.ruby_class()) {
+        (GraphError::Api(details), _) => api_error(ruby, details),
+        (GraphError::Cancelled, _) => raise(ruby, "Error", "WhatsApp API request interrupted"),
+        (_, Some(class)) => raise(ruby, class, &error.to_string()),
+        (_, None) => Error::new(ruby.exception_arg_error(), error.to_string()),
     }
 }
 

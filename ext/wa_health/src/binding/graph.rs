@@ -106,17 +106,16 @@ pub fn fetch(
     phone_number_id: String,
     access_token: String,
     business_account_id: Option<String>,
+    business_profile: bool,
 ) -> Result<RHash, Error> {
     let secrets = conn.secrets(ruby, &access_token)?;
     let record = perform(ruby, |engine| async move {
-        health::fetch_health(
-            &engine,
-            &conn.settings,
-            &secrets,
-            &phone_number_id,
-            business_account_id.as_deref(),
-        )
-        .await
+        let query = health::HealthQuery {
+            phone_number_id: &phone_number_id,
+            business_account_id: business_account_id.as_deref(),
+            business_profile,
+        };
+        health::fetch_health(&engine, &conn.settings, &secrets, &query).await
     })?;
     Ok(record_to_ruby(ruby, &record))
 }
@@ -165,7 +164,9 @@ pub fn subscribe_webhook(
     callback_url: String,
     verify_token: String,
 ) -> Result<bool, Error> {
-    let secrets = conn.secrets(ruby, &access_token)?;
+    let secrets = conn
+        .secrets(ruby, &access_token)?
+        .also_redacting(&verify_token);
     perform(ruby, |engine| async move {
         registration::subscribe_webhook(
             &engine,
@@ -176,6 +177,57 @@ pub fn subscribe_webhook(
             &verify_token,
         )
         .await
+    })?;
+    Ok(true)
+}
+
+pub fn subscribe_app(
+    ruby: &Ruby,
+    conn: &RbGraphSettings,
+    business_account_id: String,
+    access_token: String,
+    subscribed_fields: Vec<String>,
+) -> Result<bool, Error> {
+    let secrets = conn.secrets(ruby, &access_token)?;
+    perform(ruby, |engine| async move {
+        let (settings, waba) = (&conn.settings, &business_account_id);
+        registration::subscribe_app(&engine, settings, &secrets, waba, &subscribed_fields).await
+    })?;
+    Ok(true)
+}
+
+pub fn unsubscribe_app(
+    ruby: &Ruby,
+    conn: &RbGraphSettings,
+    business_account_id: String,
+    access_token: String,
+) -> Result<bool, Error> {
+    let secrets = conn.secrets(ruby, &access_token)?;
+    perform(ruby, |engine| async move {
+        registration::unsubscribe_app(&engine, &conn.settings, &secrets, &business_account_id).await
+    })?;
+    Ok(true)
+}
+
+/// `callback`: `[url, verify_token]` to set the phone-level override, nil to clear it.
+pub fn override_phone_webhook(
+    ruby: &Ruby,
+    conn: &RbGraphSettings,
+    phone_number_id: String,
+    access_token: String,
+    callback: Option<(String, String)>,
+) -> Result<bool, Error> {
+    let mut secrets = conn.secrets(ruby, &access_token)?;
+    if let Some((_, verify_token)) = &callback {
+        secrets = secrets.also_redacting(verify_token);
+    }
+    perform(ruby, |engine| async move {
+        let callback = callback
+            .as_ref()
+            .map(|(url, token)| (url.as_str(), token.as_str()));
+        let phone = &phone_number_id;
+        registration::override_phone_webhook(&engine, &conn.settings, &secrets, phone, callback)
+            .await
     })?;
     Ok(true)
 }

@@ -8,6 +8,14 @@ use crate::decision::decide;
 use crate::meaning::Meaning;
 use crate::schedule;
 
+/// The callback URL back when it is an absolute https URL (http only on a loopback host), else
+/// ArgumentError: the rule every webhook call applies, for Ruby to check before the first request.
+pub fn validate_callback_url(ruby: &Ruby, url: String) -> Result<String, Error> {
+    crate::registration::validate_callback_url(&url)
+        .map_err(|error| Error::new(ruby.exception_arg_error(), error.to_string()))?;
+    Ok(url)
+}
+
 fn health_object(
     ruby: &Ruby,
     health: Value,
