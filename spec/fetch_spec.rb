@@ -48,7 +48,7 @@ RSpec.describe "WaHealth.fetch" do
       fake.add_business_account("2001", name: "Acme WABA", owner_business_info: { id: "3001", name: "Acme Inc" })
       fake.latency = 0.2
       health = fetch(business_account_id: "2001")
-      expect(health.keys).to eq(chatwoot_keys + extra_keys + business_keys)
+      expect(health.keys).to eq(chatwoot_keys + extra_keys + business_keys + %i[business_account_error])
       expect(health).to include(business_id: "2001", business_account_id: "2001",
                                 business_account_name: "Acme WABA", business_portfolio_id: "3001",
                                 business_portfolio_name: "Acme Inc")

@@ -3,7 +3,8 @@
 require "logger"
 require "stringio"
 
-# Chatwoot's Whatsapp::WebhookSetupService spec, ported to WaHealth::WebhookSetup against FakeGraph.
+# Chatwoot's Whatsapp::WebhookSetupService spec (develop, 2026: subscribe the app with subscribed_fields,
+# then the phone-level override), ported to WaHealth::WebhookSetup against FakeGraph.
 RSpec.describe WaHealth::WebhookSetup do
   include FakeGraphContext
 
@@ -31,11 +32,26 @@ RSpec.describe WaHealth::WebhookSetup do
     fake.requests.select { |r| r.path.end_with?("/subscribed_apps") }
   end
 
+  def override_requests
+    fake.requests.select { |r| r.http_method == "POST" && r.path.end_with?("/1001") }
+  end
+
+  # The newest protocol, in order: subscribe the app with its fields, then override this number's callback.
+  def expect_newest_webhook_setup(fields: %w[messages smb_message_echoes])
+    webhook_calls = fake.requests.reject { |r| r.http_method == "GET" || r.path.end_with?("/register") }
+    expect(webhook_calls.map { |r| [r.http_method, r.path.split("/", 3).last] })
+      .to eq([%w[POST 2001/subscribed_apps], %w[POST 1001]])
+    expect(webhook_calls.first.json).to eq("subscribed_fields" => fields)
+    expect(webhook_calls.last.json).to eq("webhook_configuration" => { "override_callback_uri" => callback_url,
+                                                                       "verify_token" => verify_token })
+  end
+
   it "registers a number that is not verified with a new PIN, then subscribes the webhook" do
     fake.add_phone_number("1001", :not_verified)
     result = setup.perform
     expect(register_requests.map(&:json)).to eq([{ "messaging_product" => "whatsapp", "pin" => "223456" }])
-    expect(subscribe_requests.size).to eq(1)
+    expect_newest_webhook_setup
+    expect(fake.phone_number("1001")["webhook_configuration"]).to include("phone_number" => callback_url)
     expect(result).to have_attributes(registered?: true, pin: "223456", registration_error: nil)
     expect(result.decision.reason).to eq(:not_verified)
     expect(result.health).to include(code_verification_status: "NOT_VERIFIED")
@@ -45,7 +61,7 @@ RSpec.describe WaHealth::WebhookSetup do
     fake.add_phone_number("1001")
     result = setup.perform
     expect(register_requests).to be_empty
-    expect(subscribe_requests.size).to eq(1)
+    expect_newest_webhook_setup
     expect(result).to have_attributes(registered?: false, pin: nil)
     expect(result.decision.reason).to eq(:provisioned)
     expect(described_class).not_to have_received(:generate_pin)
@@ -64,25 +80,44 @@ RSpec.describe WaHealth::WebhookSetup do
     expect(register_requests.size).to eq(1)
   end
 
-  it "registers when the health cannot be read for another reason (unknown = not verified), without raising" do
-    fake.add_phone_number("1001", :platform_not_applicable)
-    fake.queue_response(status: 503, body: "<html>Service Unavailable</html>", content_type: "text/html",
-                        node: "1001", endpoint: :get)
-    result = setup.perform
-    expect(result).to have_attributes(registered?: true, decision: nil, health: nil)
-    expect(subscribe_requests.size).to eq(1)
-  end
-
-  [[190, WaHealth::AuthorizationError], [80_007, WaHealth::RateLimitError]].each do |code, klass|
-    it "does not register when the health read fails with #{klass}, and raises nothing" do
+  # Newest Chatwoot: "does not register phone (conservative approach) and proceeds with webhook setup".
+  [[503, nil, WaHealth::ApiError], [400, 190, WaHealth::AuthorizationError],
+   [400, 80_007, WaHealth::RateLimitError]].each do |status, code, klass|
+    it "does not register when the health read fails with #{klass}, says why, sets up the webhook, raises nothing" do
       fake.add_phone_number("1001", :not_verified)
-      fake.queue_error(code: code, status: 400, node: "1001", endpoint: :get)
+      if code
+        fake.queue_error(code: code, status: status, node: "1001", endpoint: :get)
+      else
+        fake.queue_response(status: status, body: "<html>Service Unavailable</html>", content_type: "text/html",
+                            node: "1001", endpoint: :get)
+      end
       result = setup.perform
       expect(register_requests).to be_empty
-      expect(subscribe_requests.size).to eq(1)
+      expect_newest_webhook_setup
       expect(result).to have_attributes(registered?: false, pin: nil, decision: nil, health: nil)
-      expect(log.string).to include("registration skipped")
+      expect(result.health_error).to be_a(klass)
+      expect(result.registration_note).to start_with("not registered: health could not be read")
+      expect(log.string).to include("not registered: health could not be read")
     end
+  end
+
+  it "never registers a live number whose verification expired (provisioned on Cloud API)" do
+    fake.add_phone_number("1001", code_verification_status: "EXPIRED")
+    result = setup.perform
+    expect(register_requests).to be_empty
+    expect(result.decision).to have_attributes(reason: :provisioned, verification_expired?: true)
+    expect(result.registration_note).to include("that is normal")
+  end
+
+  it "subscribes calls too when calling is enabled, and keeps the older WABA-level override as an option" do
+    fake.add_phone_number("1001")
+    setup(calls: true).perform
+    expect_newest_webhook_setup(fields: %w[messages smb_message_echoes calls])
+    fake.clear_requests
+    setup(protocol: :waba_override).perform
+    expect(subscribe_requests.map(&:json)).to eq([{ "override_callback_uri" => callback_url,
+                                                    "verify_token" => verify_token }])
+    expect(override_requests).to be_empty
   end
 
   it "still subscribes when registration fails, keeps the error, returns no PIN and raises nothing" do
@@ -97,8 +132,7 @@ RSpec.describe WaHealth::WebhookSetup do
 
   it "raises WebhookSetupError starting 'Webhook setup failed' when the subscription fails" do
     fake.add_phone_number("1001")
-    fake.queue_error(code: 100, message: "(#100) Before override the current callback uri, your app must be subscribed",
-                     endpoint: :subscribed_apps)
+    fake.queue_error(code: 100, message: "(#100) Invalid parameter", endpoint: :subscribed_apps)
     expect { setup.perform }.to raise_error(WaHealth::WebhookSetupError, /\AWebhook setup failed: /) { |e|
       expect(e.cause).to be_a(WaHealth::ApiError)
       expect(e).to be_a(WaHealth::Error)
@@ -113,6 +147,22 @@ RSpec.describe WaHealth::WebhookSetup do
     it "raises ArgumentError for a blank #{argument}" do
       expect { setup(argument => "") }.to raise_error(ArgumentError, message)
       expect { setup(argument => nil) }.to raise_error(ArgumentError)
+    end
+  end
+
+  # Found by a new user: a relative or http callback used to be refused only after a new PIN had been
+  # registered, so the PIN was lost. Every input is now checked before the first request.
+  {
+    callback_url: ["/webhooks/whatsapp/+15550100001", "http://chat.example.com/webhooks/whatsapp/1"],
+    pin: %w[12345 abcdef], subscribed_fields: [[], ["Messages!"]], protocol: [:other], timeout: [0, -1],
+    base_url: ["not a url"]
+  }.each do |argument, values|
+    it "refuses a bad #{argument} before any request, so no PIN is registered and lost" do
+      fake.add_phone_number("1001", :not_verified)
+      values.each do |value|
+        expect { setup(argument => value).perform }.to raise_error(ArgumentError, /#{argument}|base_url/)
+      end
+      expect(fake.requests).to be_empty
     end
   end
 
@@ -136,8 +186,7 @@ RSpec.describe WaHealth::WebhookSetup do
   it "reuses the existing verify token on reauthorization" do
     fake.add_phone_number("1001")
     setup.perform
-    expect(subscribe_requests.last.json).to eq("override_callback_uri" => callback_url,
-                                               "verify_token" => "existing-verify-token")
+    expect(override_requests.last.json["webhook_configuration"]).to include("verify_token" => "existing-verify-token")
   end
 
   it "logs every decision with the phone number id and never the token or PIN" do

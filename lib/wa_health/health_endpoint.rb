@@ -14,8 +14,11 @@ module WaHealth
   #
   # - 200: WaHealth::Report#as_json (every key of the health Hash, then badges, manager_url, ...)
   # - 400: {"error":"Health data only available for WhatsApp Cloud API channels"} for any other channel
-  # - 422: {"error": message} when the gem raises (WaHealth::Error, or ArgumentError for a missing
-  #   API key or phone number id); the gem's messages carry no token
+  # - 422 on a Meta error (WaHealth::ApiError), newest Chatwoot's structured body:
+  #   {"error": {"type": "authorization" | "api", "message", "http_status", "code", "subcode"}}
+  #   (type authorization for a WaHealth::AuthorizationError: the UI shows reauthorization guidance);
+  #   422 {"error": message} for other failures (a timeout, a missing API key or phone number id).
+  #   The gem's messages carry no token.
   #
   # Works in ActionController::API and ActionController::Base. Override the wa_health_* methods to fit
   # other channel models.
@@ -33,18 +36,39 @@ module WaHealth
       report, error = wa_health_report(channel, previous)
       if error
         wa_health_failed(channel, error)
-        return render(json: { error: error.message }, status: :unprocessable_entity)
+        return render(json: { error: wa_health_error_body(error) }, status: :unprocessable_entity)
       end
 
       yield report if block_given?
       render json: report.as_json
     end
 
-    # [report, nil], or [nil, error] when the gem raised.
+    # [report, nil], or [nil, error] when the gem raised. Reads the business profile too, as newest
+    # Chatwoot does (its failure never fails the read).
     def wa_health_report(channel, previous)
-      [WaHealth::Report.new(WaHealth.fetch(**wa_health_credentials(channel)), previous: previous), nil]
+      health = WaHealth.fetch(**wa_health_credentials(channel), business_profile: true)
+      report = WaHealth::Report.new(health, previous: previous,
+                                            expected_webhook_url: wa_health_expected_webhook_url(channel))
+      [report, nil]
     rescue WaHealth::Error, ArgumentError => e
       [nil, e]
+    end
+
+    # The URL Meta should call for this channel: Chatwoot's "#{FRONTEND_URL}/webhooks/whatsapp/#{phone_number}",
+    # or nil when FRONTEND_URL is not set. Override for another route.
+    def wa_health_expected_webhook_url(channel)
+      base = ENV.fetch("FRONTEND_URL", nil)
+      return nil if Validate.blank?(base) || !channel.respond_to?(:phone_number)
+
+      "#{base.chomp('/')}/webhooks/whatsapp/#{channel.phone_number}"
+    end
+
+    # The 422 body's "error": structured for Meta's errors, the message for anything else.
+    def wa_health_error_body(error)
+      return error.message unless error.is_a?(WaHealth::ApiError)
+
+      { type: error.authorization_error? ? "authorization" : "api", message: error.message,
+        http_status: error.http_status, code: error.code, subcode: error.subcode }
     end
 
     # Chatwoot's test: a Channel::Whatsapp (anything with provider and provider_config) whose provider

@@ -40,9 +40,12 @@ module WaHealth
     MANAGER_URL = "https://business.facebook.com/latest/whatsapp_manager/phone_numbers/"
 
     # Keys as_json adds to the health Hash's own keys.
-    ADDED_KEYS = %w[badges can_send_message_badge manager_url decision risky registration_incomplete notes].freeze
+    ADDED_KEYS = %w[badges can_send_message_badge manager_url decision risky registration_incomplete notes
+                    expected_webhook_url webhook_url webhook_matches].freeze
+    # Where Meta sends the number's webhooks, most specific first (webhook_configuration's keys).
+    WEBHOOK_LEVELS = %w[phone_number whatsapp_business_account application].freeze
 
-    attr_reader :health, :previous
+    attr_reader :health, :previous, :expected_webhook_url
 
     def self.tone(field, value)
       return :neutral if value.nil?
@@ -50,14 +53,37 @@ module WaHealth
       TONES.fetch(field.to_sym, {}).fetch(value.to_s.upcase, :neutral)
     end
 
-    def initialize(health, previous: nil)
+    # expected_webhook_url: the callback the app expects Meta to use for this number (Chatwoot's
+    # "#{FRONTEND_URL}/webhooks/whatsapp/#{phone_number}"), or nil.
+    def initialize(health, previous: nil, expected_webhook_url: nil)
       raise ArgumentError, "health must be a Hash" unless health.is_a?(Hash)
-      unless previous.nil? || previous.is_a?(Hash) || previous.is_a?(Report)
+      unless [NilClass, Hash, Report].any? { |type| previous.is_a?(type) }
         raise ArgumentError, "previous must be a Hash, a WaHealth::Report or nil"
+      end
+      unless [NilClass, String].any? { |type| expected_webhook_url.is_a?(type) }
+        raise ArgumentError, "expected_webhook_url must be a String or nil"
       end
 
       @health = health
       @previous = previous.is_a?(Report) ? previous.health : previous
+      @expected_webhook_url = expected_webhook_url
+    end
+
+    # The URL Meta uses for this number's webhooks: the phone-level override, else the WABA's, else the
+    # app's (webhook_configuration), or nil when health does not say.
+    def webhook_url
+      configuration = value(:webhook_configuration)
+      return nil unless configuration.is_a?(Hash)
+
+      WEBHOOK_LEVELS.lazy.map { |level| lookup(configuration, level) }.find { |url| url.is_a?(String) && !url.empty? }
+    end
+
+    # Whether Meta uses the expected URL; nil when either is unknown (Chatwoot offers a Register button
+    # when this is false).
+    def webhook_matches?
+      return nil if expected_webhook_url.nil? || webhook_url.nil?
+
+      webhook_url == expected_webhook_url
     end
 
     # Chatwoot's six cards, in its order: [{key:, label:, value:, tone:}, ...].
@@ -166,7 +192,10 @@ module WaHealth
         "decision" => self.class.json_safe(decision.to_h),
         "risky" => risky?,
         "registration_incomplete" => registration_incomplete?,
-        "notes" => notes
+        "notes" => notes,
+        "expected_webhook_url" => expected_webhook_url,
+        "webhook_url" => webhook_url,
+        "webhook_matches" => webhook_matches?
       )
     end
 

@@ -66,7 +66,7 @@ module WaHealth
       result = Result.new(registered: registered, pin: registered ? pin : nil, decision: decision,
                           registration_error: registration_error, health: health, health_error: health_error,
                           registration_note: note)
-      set_up_webhook(result)
+      configure_webhook(result)
       result
     end
 
@@ -112,7 +112,7 @@ module WaHealth
       [false, nil, e, scrub("registration failed: #{e.message}")]
     end
 
-    def set_up_webhook(result)
+    def configure_webhook(result)
       if @protocol == :waba_override
         WaHealth.subscribe_webhook(business_account_id: @business_account_id, callback_url: @callback_url,
                                    verify_token: @verify_token, **credentials)

@@ -24,8 +24,12 @@ RSpec.describe Channel::Whatsapp do
     fake.requests.select { |r| r.path == "/v24.0/1001/register" }.map { |r| r.json["pin"] }
   end
 
+  # The webhook calls of the newest protocol the channel made: the app subscription, then the override.
   def subscriptions
-    fake.node("2001")["subscriptions"]
+    fake.requests.select do |r|
+      r.http_method == "POST" && ["/v24.0/2001/subscribed_apps", "/v24.0/1001"].include?(r.path)
+    end
+        .map(&:json)
   end
 
   def stored
@@ -40,8 +44,11 @@ RSpec.describe Channel::Whatsapp do
     expect(register_pins.first).to match(/\A[1-9]\d{5}\z/)
     expect(stored).to eq(register_pins.first)
     expect(fake.node("1001")["pin"]).to eq(stored)
-    expect(subscriptions).to eq([{ "override_callback_uri" => "https://chat.example.com/webhooks/whatsapp/+15550100001",
-                                   "verify_token" => "verify-token" }])
+    expect(subscriptions).to eq([{ "subscribed_fields" => %w[messages smb_message_echoes] },
+                                 { "webhook_configuration" => {
+                                   "override_callback_uri" => "https://chat.example.com/webhooks/whatsapp/+15550100001",
+                                   "verify_token" => "verify-token"
+                                 } }])
     expect(channel.provider_config).to include("api_key" => token, "phone_number_id" => "1001",
                                                "source" => "embedded_signup")
   end
@@ -61,7 +68,7 @@ RSpec.describe Channel::Whatsapp do
       result = channel.setup_webhooks
       expect(result.registration_error).to be_a(WaHealth::ApiError).and(have_attributes(code: 133_005))
       expect(stored).to eq("123456")
-      expect(subscriptions.size).to eq(1)
+      expect(subscriptions.size).to eq(2)
     end
   end
 
@@ -71,7 +78,7 @@ RSpec.describe Channel::Whatsapp do
     expect(result.registration_error).to be_a(WaHealth::DisplayNamePendingError)
     expect(register_pins.size).to eq(1)
     expect(channel.reload.provider_config).not_to have_key("verification_pin")
-    expect(subscriptions.size).to eq(1)
+    expect(subscriptions.size).to eq(2)
   end
 
   it "stores nothing and registers nothing when the number is provisioned" do
@@ -100,5 +107,29 @@ RSpec.describe Channel::Whatsapp do
     expect(rails_log).not_to include(pin)
     expect(channel.inspect).not_to include(token)
     expect(channel.inspect).not_to include(pin)
+  end
+
+  describe "deleting the inbox (Chatwoot's WebhookTeardownService)" do
+    before { fake.add_phone_number("1001") }
+
+    def teardown_calls
+      fake.requests.map { |r| [r.http_method, r.path] }
+    end
+
+    it "clears the override, unsubscribes the app from a WABA no other channel uses, and deregisters" do
+      channel.destroy!
+      expect(teardown_calls).to eq([%w[POST /v24.0/1001], %w[DELETE /v24.0/2001/subscribed_apps],
+                                    %w[POST /v24.0/1001/deregister]])
+      expect(fake.requests.first.json).to eq("webhook_configuration" => { "override_callback_uri" => "" })
+    end
+
+    it "keeps the app subscribed while another channel uses the WABA, and goes on when Meta fails" do
+      fake.add_phone_number("1002")
+      create_whatsapp_inbox(account, api_key: token, phone_number_id: "1002", business_account_id: "2001")
+      fake.queue_error(code: 190, status: 400, node: "1001")
+      expect { channel.destroy! }.not_to raise_error
+      expect(teardown_calls).to eq([%w[POST /v24.0/1001], %w[POST /v24.0/1001/deregister]])
+      expect(Channel::Whatsapp.exists?(channel.id)).to be(false)
+    end
   end
 end

@@ -78,20 +78,53 @@ RSpec.describe "GET /api/v1/accounts/:account_id/inboxes/:id/health" do
         other = create_whatsapp_inbox(account, api_key: "other-channel-token", phone_number_id: "1002")
         get_health(whatsapp_inbox.id, admin)
         expect(last_response.status).to eq(200)
-        expect(fake.requests.map(&:path)).to contain_exactly("/v24.0/1001", "/v24.0/2001")
+        expect(fake.requests.map(&:path))
+          .to contain_exactly("/v24.0/1001", "/v24.0/2001", "/v24.0/1001/whatsapp_business_profile")
         expect(fake.requests.map { |r| r.headers["authorization"] }.uniq).to eq(["Bearer #{token}"])
 
         fake.clear_requests
         get_health(other.id, admin)
         expect(json_response).to include("display_phone_number" => "+1999", "business_id" => nil)
-        expect(fake.requests.map(&:path)).to eq(["/v24.0/1002"])
+        expect(fake.requests.map(&:path)).to contain_exactly("/v24.0/1002", "/v24.0/1002/whatsapp_business_profile")
       end
 
       it "handles service errors gracefully" do
-        fake.queue_error(code: 1, status: 500, message: "API Error", type: "OAuthException")
+        fake.queue_error(code: 1, status: 500, message: "API Error", type: "OAuthException", node: "1001",
+                         endpoint: :get)
         get_health(whatsapp_inbox.id, admin)
         expect(last_response.status).to eq(422)
-        expect(json_response["error"]).to include("API Error")
+        expect(json_response["error"]).to include("type" => "api", "http_status" => 500, "code" => 1, "subcode" => nil)
+        expect(json_response["error"]["message"]).to include("API Error")
+      end
+
+      # Newest Chatwoot: the UI shows reauthorization guidance for type "authorization".
+      it "renders a Meta authorization error as a structured 422 of type authorization" do
+        fake.queue_error(code: 190, subcode: 464, status: 400, node: "1001", endpoint: :get,
+                         message: "The access token cannot authorize this request.")
+        get_health(whatsapp_inbox.id, admin)
+        expect(last_response.status).to eq(422)
+        expect(json_response["error"]).to include("type" => "authorization", "http_status" => 400, "code" => 190,
+                                                  "subcode" => 464)
+        expect(json_response["error"]["message"]).to start_with("WhatsApp API request failed")
+      end
+
+      it "still renders the health when the business account read fails, with the enrichment error" do
+        fake.queue_error(code: 190, status: 400, node: "2001")
+        get_health(whatsapp_inbox.id, admin)
+        expect(last_response.status).to eq(200)
+        expect(json_response).to include("display_phone_number" => "+1234567890", "business_account_name" => nil)
+        expect(json_response["business_account_error"]).to include("class" => "WaHealth::AuthorizationError")
+      end
+
+      it "compares the URL Meta uses with the one Chatwoot expects" do
+        ENV["FRONTEND_URL"] = "https://chat.example.com"
+        get_health(whatsapp_inbox.id, admin)
+        expected = "https://chat.example.com/webhooks/whatsapp/#{whatsapp_inbox.channel.phone_number}"
+        expect(json_response).to include("expected_webhook_url" => expected)
+        expect(json_response["webhook_matches"]).to eq(json_response["webhook_url"] == expected)
+        expect(json_response).to have_key("business_profile")
+      ensure
+        ENV.delete("FRONTEND_URL")
       end
     end
 
@@ -131,10 +164,11 @@ RSpec.describe "GET /api/v1/accounts/:account_id/inboxes/:id/health" do
   # Beyond Chatwoot's examples: what the gem adds to the endpoint.
   describe "the gem's part" do
     it "renders 422 with a token-free message when Meta rejects the token, and logs no secret" do
-      fake.queue_error(code: 190, subcode: 463, status: 401, message: "Error validating access token: #{token}")
+      fake.queue_error(code: 190, subcode: 463, status: 401, message: "Error validating access token: #{token}",
+                       node: "1001", endpoint: :get)
       get_health(whatsapp_inbox.id, admin)
       expect(last_response.status).to eq(422)
-      expect(json_response["error"]).to match(/190/)
+      expect(json_response["error"]).to include("type" => "authorization", "code" => 190)
       expect(last_response.body).not_to include(token)
       expect(rails_log).to include("[wa_health] health request failed", "WaHealth::AuthorizationError",
                                    "Completed 422")

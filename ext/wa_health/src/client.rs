@@ -339,7 +339,9 @@ pub async fn send(
         }
         // A bodiless POST or DELETE still says `Content-Length: 0`: HTTP/1.1 servers and proxies
         // may answer 411 without it (graph-api.md).
-        None if call.method != Method::GET => request = request.body(Vec::<u8>::new()),
+        None if call.method != Method::GET => {
+            request = request.header(reqwest::header::CONTENT_LENGTH, "0")
+        }
         None => {}
     }
     let exchange = async {

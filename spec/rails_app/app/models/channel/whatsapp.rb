@@ -9,6 +9,7 @@ module Channel
 
     belongs_to :account
     has_one :inbox, as: :channel, dependent: :destroy
+    before_destroy :teardown_webhooks
 
     # Chatwoot's Whatsapp::WebhookSetupService#perform on wa_health: registers the number when Meta has
     # not finished provisioning it, stores the PIN only after Meta accepted it (also when the webhook
@@ -28,7 +29,29 @@ module Channel
       raise
     end
 
+    # Chatwoot's Whatsapp::WebhookTeardownService on wa_health, when the inbox is deleted: clear the
+    # phone-level override; unsubscribe the app only when no other channel uses the WABA and the setup
+    # was embedded signup (a manual setup's Meta app is the customer's own); deregister embedded-signup
+    # numbers. Errors are logged by the gem and never stop the deletion.
+    def teardown_webhooks
+      config = provider_config
+      return unless provider == "whatsapp_cloud" && config["phone_number_id"].present? && config["api_key"].present?
+
+      embedded = config["source"] == "embedded_signup"
+      WaHealth::WebhookTeardown.new(
+        phone_number_id: config["phone_number_id"], business_account_id: config["business_account_id"],
+        access_token: config["api_key"], unsubscribe_app: embedded && last_channel_of_waba?,
+        deregister: embedded, logger: Rails.logger
+      ).perform
+    end
+
     private
+
+    def last_channel_of_waba?
+      waba = provider_config["business_account_id"]
+      others = self.class.where.not(id: id)
+      waba.present? && others.none? { |other| other.provider_config["business_account_id"] == waba }
+    end
 
     def store_pin(pin)
       update!(provider_config: provider_config.merge("verification_pin" => pin)) if pin
