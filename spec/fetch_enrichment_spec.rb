@@ -44,7 +44,8 @@ RSpec.describe "WaHealth.fetch's optional reads" do
   end
 
   it "leaves business_account_error nil when the WABA read succeeds, and adds no WABA keys without an id" do
-    expect(fetch(business_account_id: "2001")).to include(business_account_name: "Acme WABA", business_account_error: nil)
+    expect(fetch(business_account_id: "2001")).to include(business_account_name: "Acme WABA",
+                                                          business_account_error: nil)
     expect(fetch.keys).not_to include(:business_account_error, :business_profile)
   end
 
