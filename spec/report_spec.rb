@@ -101,6 +101,41 @@ RSpec.describe WaHealth::Report do
     end
   end
 
+  describe "#webhook_url, #webhook_matches? and expected_webhook_url (the UI's webhook card)" do
+    expected = "https://chat.example.com/webhooks/whatsapp/+15550100001"
+
+    def with_webhooks(configuration, expected_url)
+      described_class.new(health.merge(webhook_configuration: configuration), expected_webhook_url: expected_url)
+    end
+
+    it "takes the phone-level override first, then the WABA's, then the app's" do
+      all = { "phone_number" => "https://a", "whatsapp_business_account" => "https://b", "application" => "https://c" }
+      expect(with_webhooks(all, nil).webhook_url).to eq("https://a")
+      expect(with_webhooks(all.except("phone_number"), nil).webhook_url).to eq("https://b")
+      expect(with_webhooks({ application: "https://c" }, nil).webhook_url).to eq("https://c")
+      expect(with_webhooks(nil, nil).webhook_url).to be_nil
+    end
+
+    it "says whether Meta uses the expected URL, and nil when either is unknown" do
+      expect(with_webhooks({ "phone_number" => expected }, expected).webhook_matches?).to be(true)
+      expect(with_webhooks({ "application" => "https://other.example" }, expected).webhook_matches?).to be(false)
+      expect(with_webhooks({ "phone_number" => expected }, nil).webhook_matches?).to be_nil
+      expect(with_webhooks(nil, expected).webhook_matches?).to be_nil
+    end
+
+    it "puts every key the newest UI reads into as_json" do
+      json = with_webhooks({ "application" => expected }, expected).as_json
+      expect(json).to include("expected_webhook_url" => expected, "webhook_url" => expected, "webhook_matches" => true)
+      expect(JSON.parse(json.to_json)).to eq(json)
+    end
+
+    it "refuses an expected_webhook_url that is not a String" do
+      expect do
+        described_class.new(health, expected_webhook_url: 1)
+      end.to raise_error(ArgumentError, /expected_webhook_url/)
+    end
+  end
+
   describe "#manager_url" do
     let(:base) { "https://business.facebook.com/latest/whatsapp_manager/phone_numbers/" }
 
