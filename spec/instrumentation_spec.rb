@@ -61,7 +61,8 @@ RSpec.describe "Instrumentation" do
     end
 
     it "carries Meta's status, code, subcode and the error class on an ApiError, and re-raises it" do
-      fake.queue_error(code: 190, subcode: 463, status: 401, message: "Error validating access token: #{token}")
+      fake.queue_error(code: 190, subcode: 463, status: 401, message: "Error validating access token: #{token}",
+                       node: "1001")
       expect { WaHealth.fetch(phone_number_id: "1001", access_token: token, business_account_id: "2001") }
         .to raise_error(WaHealth::AuthorizationError)
       event = only_event

@@ -371,14 +371,14 @@ module WaHealthStress
     outcomes = Array.new(5) do
       started = monotonic
       begin
-        WaHealth.fetch(phone_number_id: "1001", access_token: TOKEN, base_url: "http://wa-health-nonexistent.invalid",
+        WaHealth.fetch(phone_number_id: "1001", access_token: TOKEN, base_url: "https://wa-health-nonexistent.invalid",
                        open_timeout: 2, timeout: 5)
         [:answered, monotonic - started]
       rescue WaHealth::Error => e
         [e.class, monotonic - started]
       end
     end
-    out << "## DNS: http://wa-health-nonexistent.invalid, open_timeout 2 s\n\n"
+    out << "## DNS: https://wa-health-nonexistent.invalid, open_timeout 2 s\n\n"
     outcomes.each { |klass, took| out << "- #{klass} after #{ms(took)}\n" }
     out << "\n"
     ok = outcomes.all? do |klass, took|

@@ -114,13 +114,18 @@ module WaHealth
     end
 
     def inspect
-      "#<#{self.class.name} api_version=#{api_version.inspect} base_url=#{base_url.inspect} " \
+      "#<#{self.class.name} api_version=#{api_version.inspect} base_url=#{without_userinfo(base_url).inspect} " \
         "timeout=#{timeout.inspect} open_timeout=#{open_timeout.inspect} " \
         "app_secret=#{app_secret ? '[REDACTED]' : 'nil'}>"
     end
     alias to_s inspect
 
     private
+
+    # A base URL as it may be shown: any user:password@ part replaced (such a URL is refused anyway).
+    def without_userinfo(url)
+      url.is_a?(String) ? url.sub(%r{\A([a-z][a-z0-9+.-]*://)[^/@]*@}i, '\1[REDACTED]@') : url
+    end
 
     def to_options
       CONNECTION_OPTIONS.to_h { |name| [name, public_send(name)] }

@@ -1,5 +1,8 @@
 # frozen_string_literal: true
 
+require "cgi"
+require "erb"
+
 require "logger"
 require "pp" # rubocop:disable Lint/RedundantRequireStatement -- PP itself is not loaded by default
 require "securerandom"
@@ -103,11 +106,33 @@ RSpec.describe "Secrets in errors, logs and output" do
     port, sockets = hanging_port
     errors << error_from { fetch(base_url: "http://127.0.0.1:#{port}", open_timeout: 0.2) }
     sockets.each(&:close)
-    errors << error_from { fetch(base_url: "http://#{unresolvable_host}") }
+    errors << error_from { fetch(base_url: "https://#{unresolvable_host}") }
     errors << error_from { fetch(base_url: "http://127.0.0.1:1") }
     expect(errors.map(&:class).uniq).to contain_exactly(WaHealth::InvalidResponseError, WaHealth::ApiError,
                                                         WaHealth::ConnectionError, WaHealth::TimeoutError)
     errors.each { |error| expect_clean(everything_about(error), [token, app_secret]) }
+  end
+
+  it "keeps them out when Meta quotes them percent-encoded or in another letter case" do
+    quoted = "#{CGI.escape(app_secret.upcase)} #{token.swapcase} #{token.downcase} #{ERB::Util.url_encode(token)}"
+    fake.queue_error(code: 100, message: "Invalid parameter #{quoted}")
+    error = error_from { fetch }
+    expect(error).to be_a(WaHealth::ApiError)
+    expect_clean(everything_about(error).downcase, [token.downcase, app_secret.downcase])
+  end
+
+  it "never quotes a header value: a Content-Type carrying a secret is not echoed" do
+    fake.queue_response(status: 502, body: "<html>x</html>", content_type: "text/#{app_secret}; charset=#{token}")
+    error = error_from { fetch }
+    expect(error.message).to include("unexpected content type body")
+    expect_clean(everything_about(error))
+  end
+
+  it "refuses a plain-http base URL off this machine, so the token never travels in cleartext" do
+    expect { fetch(base_url: "http://graph.facebook.com") }.to raise_error(ArgumentError, /https/)
+    config = WaHealth::Configuration.new
+    config.base_url = "https://user:#{app_secret}@graph.example"
+    expect(config.inspect).not_to include(app_secret)
   end
 
   it "keeps them out of argument errors, whatever is wrong with them" do

@@ -68,7 +68,7 @@ RSpec.describe "Stalled and slow peers" do
   end
 
   it "raises ConnectionError for a host that cannot be resolved, within open_timeout" do
-    error, took = outcome { fetch(base_url: "http://#{unresolvable_host}", open_timeout: 0.5, timeout: 5) }
+    error, took = outcome { fetch(base_url: "https://#{unresolvable_host}", open_timeout: 0.5, timeout: 5) }
     expect(error).to be_a(WaHealth::ConnectionError).or be_a(WaHealth::TimeoutError)
     expect(error.message).to match(/dns|resolv|lookup|timed out/i)
     expect(took).to be < 0.5 + slack

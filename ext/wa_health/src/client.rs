@@ -16,6 +16,17 @@ use crate::secrets::Secrets;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const USER_AGENT: &str = concat!("wa_health/", env!("CARGO_PKG_VERSION"));
 
+/// Whether the URL's host is this machine (localhost, 127.0.0.0/8, ::1): the only place plain http
+/// is allowed, for development and tests.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Where and how to talk to the Graph API; built once per configuration, shared by calls.
 #[derive(Debug, Clone)]
 pub struct GraphSettings {
@@ -52,6 +63,12 @@ impl GraphSettings {
             || base_url.password().is_some()
         {
             return Err(invalid_url());
+        }
+        if base_url.scheme() == "http" && !is_loopback(&base_url) {
+            return Err(GraphError::InvalidArgument(
+                "base_url must be https (plain http only on a loopback host): the access token would travel in cleartext"
+                    .to_string(),
+            ));
         }
         if !valid_api_version(api_version) {
             return Err(GraphError::InvalidArgument(
@@ -524,11 +541,11 @@ mod tests {
 
     #[test]
     fn health_reads_get_a_version_floor() {
-        let old = GraphSettings::new("http://x", "v22.0", 1.0, 1.0).unwrap();
+        let old = GraphSettings::new("http://localhost", "v22.0", 1.0, 1.0).unwrap();
         assert_eq!(old.with_version_floor(24).api_version(), "v24.0");
-        let new = GraphSettings::new("http://x", "v25.1", 1.0, 1.0).unwrap();
+        let new = GraphSettings::new("http://localhost", "v25.1", 1.0, 1.0).unwrap();
         assert_eq!(new.with_version_floor(24).api_version(), "v25.1");
-        let bare = GraphSettings::new("http://x", "v24", 1.0, 1.0).unwrap();
+        let bare = GraphSettings::new("http://localhost", "v24", 1.0, 1.0).unwrap();
         assert_eq!(bare.with_version_floor(24).api_version(), "v24");
     }
 
@@ -538,12 +555,32 @@ mod tests {
         assert!(GraphSettings::new("not a url", "v24.0", 1.0, 1.0).is_err());
         assert!(GraphSettings::new("http://u:p@x", "v24.0", 1.0, 1.0).is_err());
         assert!(GraphSettings::new("http://x?a=b", "v24.0", 1.0, 1.0).is_err());
-        assert!(GraphSettings::new("http://x", "24.0", 1.0, 1.0).is_err());
-        assert!(GraphSettings::new("http://x", "v24.0/../x", 1.0, 1.0).is_err());
-        assert!(GraphSettings::new("http://x", "v24", 1.0, 1.0).is_ok());
-        assert!(GraphSettings::new("http://x", "v24.0", 0.0, 1.0).is_err());
-        assert!(GraphSettings::new("http://x", "v24.0", f64::NAN, 1.0).is_err());
-        assert!(GraphSettings::new("http://x", "v24.0", 1.0, -1.0).is_err());
+        assert!(GraphSettings::new("http://localhost", "24.0", 1.0, 1.0).is_err());
+        assert!(GraphSettings::new("http://localhost", "v24.0/../x", 1.0, 1.0).is_err());
+        assert!(GraphSettings::new("http://localhost", "v24", 1.0, 1.0).is_ok());
+        // The token goes in a header: plain http only where it cannot leave the machine.
+        for cleartext in [
+            "http://graph.facebook.com",
+            "http://10.0.0.1",
+            "http://proxy.example/graph",
+        ] {
+            let error = GraphSettings::new(cleartext, "v24.0", 1.0, 1.0).unwrap_err();
+            assert!(error.to_string().contains("https"), "{cleartext}");
+        }
+        for loopback in [
+            "http://127.0.0.1:3000",
+            "http://127.1.2.3",
+            "http://[::1]:9",
+            "http://LOCALHOST",
+        ] {
+            assert!(
+                GraphSettings::new(loopback, "v24.0", 1.0, 1.0).is_ok(),
+                "{loopback}"
+            );
+        }
+        assert!(GraphSettings::new("http://localhost", "v24.0", 0.0, 1.0).is_err());
+        assert!(GraphSettings::new("http://localhost", "v24.0", f64::NAN, 1.0).is_err());
+        assert!(GraphSettings::new("http://localhost", "v24.0", 1.0, -1.0).is_err());
     }
 
     #[test]

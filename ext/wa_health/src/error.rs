@@ -212,16 +212,27 @@ fn summarise_foreign_body(body: &[u8], content_type: Option<&str>) -> String {
     if body.iter().all(u8::is_ascii_whitespace) {
         return "empty body".to_string();
     }
-    let kind = content_type
-        .and_then(|ct| ct.split(';').next())
-        .map(str::trim)
-        .filter(|ct| !ct.is_empty() && ct.len() <= 64)
-        .unwrap_or("unknown content type");
     format!(
         "unexpected {} body ({} bytes) instead of a Graph API error",
-        one_line(kind),
+        content_kind(content_type),
         body.len()
     )
+}
+
+/// A few well-known media types by name, anything else as "unexpected content type": the header's
+/// value is never quoted, since a server may put anything there (a token included).
+fn content_kind(content_type: Option<&str>) -> &'static str {
+    let media_type = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(|ct| ct.trim().to_ascii_lowercase());
+    match media_type.as_deref() {
+        Some("text/html") => "text/html",
+        Some("text/plain") => "text/plain",
+        Some("application/json") => "application/json",
+        Some("text/xml" | "application/xml") => "XML",
+        Some("") | None => "unknown content type",
+        Some(_) => "unexpected content type",
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use reqwest::Method;
 
-use crate::client::{confirmed_call, validate_node_id, Engine, GraphSettings};
+use crate::client::{confirmed_call, is_loopback, validate_node_id, Engine, GraphSettings};
 use crate::error::{GraphError, GraphResult};
 use crate::secrets::Secrets;
 
@@ -92,15 +92,10 @@ pub fn validate_callback_url(callback_url: &str) -> GraphResult<()> {
         )
     };
     let url = reqwest::Url::parse(callback_url).map_err(|_| invalid())?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Err(invalid()),
-    };
     match url.scheme() {
+        _ if url.host().is_none() => Err(invalid()),
         "https" => Ok(()),
-        "http" if loopback => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
         _ => Err(invalid()),
     }
 }

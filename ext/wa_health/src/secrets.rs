@@ -50,18 +50,49 @@ impl Secrets {
         Some(appsecret_proof(secret, &self.access_token))
     }
 
+    /// `text` without any of the secrets, also when quoted percent-encoded (as in a URL or a form
+    /// body) or in another letter case, and without anything shaped like a Meta token.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_string();
         let all = std::iter::once(&self.access_token)
             .chain(self.app_secret.iter())
             .chain(self.extra.iter());
-        for secret in all {
-            if secret.len() >= 4 {
-                out = out.replace(secret.as_str(), REDACTED);
+        for secret in all.filter(|secret| secret.len() >= 4) {
+            let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            let percent = percent_encode_all(secret);
+            for form_of_secret in [secret.as_str(), &form, &percent] {
+                out = replace_ignoring_ascii_case(&out, form_of_secret, REDACTED);
             }
         }
         redact_meta_tokens(&out)
     }
+}
+
+/// Every byte that is not an ASCII letter or digit as `%XX`.
+fn percent_encode_all(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `text` with every occurrence of `needle` (compared ignoring ASCII case) replaced. ASCII
+/// lower-casing keeps every byte offset, so offsets found in the lower-cased copy hold in `text`.
+fn replace_ignoring_ascii_case(text: &str, needle: &str, with: &str) -> String {
+    let haystack = text.to_ascii_lowercase();
+    let needle = needle.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some(found) = haystack[from..].find(&needle) {
+        let start = from + found;
+        out.push_str(&text[from..start]);
+        out.push_str(with);
+        from = start + needle.len();
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 pub fn appsecret_proof(app_secret: &str, access_token: &str) -> String {
@@ -96,6 +127,24 @@ fn redact_meta_tokens(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_redacted_percent_encoded_and_in_any_case() {
+        let secrets =
+            Secrets::new("tok/en+with=signs", Some("AppSecret123")).also_redacting("verify me");
+        for quoted in [
+            "tok/en+with=signs",
+            "TOK/EN+WITH=SIGNS",
+            "tok%2Fen%2Bwith%3Dsigns",
+            "tok%2fen%2bwith%3dsigns",
+            "appsecret123",
+            "verify+me",
+            "verify%20me",
+        ] {
+            let text = format!("Meta said: {quoted}.");
+            assert_eq!(secrets.redact(&text), "Meta said: [REDACTED].", "{quoted}");
+        }
+    }
 
     #[test]
     fn proof_matches_the_rfc_style_known_vector() {
