@@ -1,5 +1,7 @@
 //! The HTTP/1.1 side of the fake: a hyper server on its own tokio runtime.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -29,6 +31,34 @@ pub struct FakeServer {
     runtime: Option<Runtime>,
     /// The process that started it: in a forked child the runtime's threads do not exist.
     pid: u32,
+    #[cfg_attr(not(test), allow(dead_code))] // read by the tests
+    threads: Arc<RuntimeThreads>,
+}
+
+/// This server's runtime threads, counted from inside them as they start and stop (other servers
+/// in the same process have threads of the same name).
+#[derive(Default)]
+struct RuntimeThreads {
+    live: AtomicUsize,
+    /// The name the OS shows for each thread as it started (Linux; empty elsewhere).
+    #[cfg(test)]
+    os_names: std::sync::Mutex<Vec<String>>,
+}
+
+impl RuntimeThreads {
+    fn started(&self) {
+        self.live.fetch_add(1, Ordering::SeqCst);
+        #[cfg(test)]
+        {
+            let comm = std::fs::read_to_string("/proc/thread-self/comm").unwrap_or_default();
+            let mut names = self.os_names.lock().unwrap_or_else(|e| e.into_inner());
+            names.push(comm.trim().to_owned());
+        }
+    }
+
+    fn stopped(&self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl FakeServer {
@@ -38,9 +68,13 @@ impl FakeServer {
         let std_listener = std::net::TcpListener::bind((host, port))?;
         std_listener.set_nonblocking(true)?;
         let port = std_listener.local_addr()?.port();
+        let threads = Arc::new(RuntimeThreads::default());
+        let (on_start, on_stop) = (Arc::clone(&threads), Arc::clone(&threads));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("wa_health-fake")
+            .on_thread_start(move || on_start.started())
+            .on_thread_stop(move || on_stop.stopped())
             .enable_all()
             .build()?;
         let listener = {
@@ -62,6 +96,7 @@ impl FakeServer {
             cancel,
             runtime: Some(runtime),
             pid: std::process::id(),
+            threads,
         })
     }
 
@@ -72,6 +107,19 @@ impl FakeServer {
 
     pub fn state(&self) -> &SharedState {
         &self.state
+    }
+
+    /// How many of this server's runtime threads are running now.
+    #[cfg(test)]
+    pub(crate) fn live_threads(&self) -> usize {
+        self.threads.live.load(Ordering::SeqCst)
+    }
+
+    /// The OS names of this server's runtime threads, as each started.
+    #[cfg(test)]
+    pub(crate) fn thread_os_names(&self) -> Vec<String> {
+        let names = self.threads.os_names.lock();
+        names.unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Stops accepting, closes every connection and shuts the runtime down, waiting at most

@@ -232,20 +232,17 @@ fn latency_is_concurrent_and_counted_in_flight() {
 fn stop_is_idempotent_and_closes_everything() {
     let mut server = start_server();
     let port = server.port();
-    let names: Vec<String> = std::fs::read_dir("/proc/self/task")
-        .map(|dir| {
-            dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    if !names.is_empty() {
-        assert!(
-            names
-                .iter()
-                .filter(|n| n.trim() == "wa_health-fake")
-                .count()
-                >= 2
-        );
+    // This server's own threads (tests run in parallel, and every server names its threads
+    // alike): two workers, named for `top -H`, running until stop.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.live_threads() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(server.live_threads(), 2);
+    let names = server.thread_os_names();
+    assert_eq!(names.len(), 2, "{names:?}");
+    if std::path::Path::new("/proc/thread-self/comm").exists() {
+        assert!(names.iter().all(|n| n == "wa_health-fake"), "{names:?}");
     }
     let rt = client_runtime();
     let idle = rt.block_on(async {
@@ -258,6 +255,7 @@ fn stop_is_idempotent_and_closes_everything() {
     server.stop();
     server.stop();
     assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(server.live_threads(), 0);
     rt.block_on(async {
         // The idle keep-alive connection was closed.
         let mut byte = [0u8; 1];
