@@ -2,12 +2,37 @@
 
 require "mkmf"
 
-# The ecosystem's standard is rb_sys/mkmf. Where that gem is not installed (it is not packaged by
-# Debian), write a Makefile that drives cargo directly, with the targets RubyGems and rake-compiler use.
-begin
+# The ecosystem's standard is rb_sys/mkmf (Debian packages the rb_sys gem from trixie on). Where that gem is
+# not installed (bookworm), write a Makefile that drives cargo directly, with the targets RubyGems and
+# rake-compiler use. Either way the first line of the Makefile, also printed, names the path taken
+# (spec/extconf_spec.rb checks it), and CARGO_TARGET_DIR, when set, is where cargo builds.
+rb_sys = begin
   require "rb_sys/mkmf"
-  create_rust_makefile("wa_health/wa_health")
+  require "rb_sys/version"
+  true
 rescue LoadError
+  # rb_sys is a build tool, not one of the bundle's gems, so under `bundle exec` (rake compile) it cannot
+  # be required even where it is installed: look for it once more outside the bundle.
+  Bundler.with_unbundled_env { exec(RbConfig.ruby, __FILE__, *ARGV) } if defined?(Bundler)
+  false
+end
+
+if rb_sys
+  header = "wa_health extconf: rb_sys (rb_sys/mkmf #{RbSys::VERSION})"
+  puts header
+  create_rust_makefile("wa_health/wa_health") do |r|
+    r.extra_cargo_args = ["--locked"]
+    # Never download a Rust toolchain during a build.
+    r.auto_install_rust_toolchain = false
+    # A CARGO_TARGET_DIR given to the build is the caller's to keep (a `gem install` would empty it).
+    r.clean_after_install = false if ENV["CARGO_TARGET_DIR"]
+  end
+  # rb_sys's Makefile sets RB_SYS_CARGO_TARGET_DIR with ?=, so a line before it wins.
+  target_line = ENV["CARGO_TARGET_DIR"] ? "RB_SYS_CARGO_TARGET_DIR = #{ENV['CARGO_TARGET_DIR']}\n" : ""
+  File.write("Makefile", "# #{header}\n#{target_line}#{File.read('Makefile')}")
+else
+  header = "wa_health extconf: fallback (cargo build --release; the rb_sys gem is not installed)"
+  puts header
   crate_dir = File.expand_path(__dir__)
   target_dir = ENV.fetch("CARGO_TARGET_DIR") { File.join(Dir.pwd, "target") }
   dlext = RbConfig::CONFIG["DLEXT"]
@@ -18,6 +43,7 @@ rescue LoadError
   remove_private_target = private_target.empty? ? "@true" : "rm -rf #{private_target}"
 
   File.write("Makefile", <<~MAKE)
+    # #{header}
     CARGO ?= cargo
     DLLIB = wa_health.#{dlext}
     sitearchdir = #{RbConfig::CONFIG['sitearchdir']}
