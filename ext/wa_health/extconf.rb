@@ -6,14 +6,23 @@ require "mkmf"
 # not installed (bookworm), write a Makefile that drives cargo directly, with the targets RubyGems and
 # rake-compiler use. Either way the first line of the Makefile, also printed, names the path taken
 # (spec/extconf_spec.rb checks it), and CARGO_TARGET_DIR, when set, is where cargo builds.
+rb_sys_lib = nil
 rb_sys = begin
   require "rb_sys/mkmf"
   require "rb_sys/version"
   true
 rescue LoadError
-  # rb_sys is a build tool, not one of the bundle's gems, so under `bundle exec` (rake compile) it cannot
-  # be required even where it is installed: look for it once more outside the bundle.
-  Bundler.with_unbundled_env { exec(RbConfig.ruby, __FILE__, *ARGV) } if defined?(Bundler)
+  # rb_sys is a build tool, not one of the bundle's gems, so under `bundle exec` (rake compile) it cannot be
+  # required even where it is installed: ask a Ruby outside the bundle where it is, once. (Not a re-exec:
+  # rake-compiler's options to this process, such as its siteconf, must stay.)
+  if defined?(Bundler) && rb_sys_lib.nil?
+    find = 'print Gem::Specification.find_by_name("rb_sys").full_require_paths.first'
+    rb_sys_lib = Bundler.with_unbundled_env { IO.popen([RbConfig.ruby, "-e", find], err: File::NULL, &:read) }
+    unless rb_sys_lib.empty?
+      $LOAD_PATH.unshift(rb_sys_lib)
+      retry
+    end
+  end
   false
 end
 
