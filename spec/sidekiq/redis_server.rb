@@ -1,12 +1,14 @@
 # frozen_string_literal: true
 
 require "fileutils"
-require "redis"
+require "io/wait"
 require "socket"
 require "tmpdir"
 
 # A throwaway redis-server on a free loopback port, for the Sidekiq specs: no persistence, its own
-# directory, stopped by stop (TERM to the pid it started, KILL after 5 s).
+# directory, stopped by stop (TERM to the pid it started, KILL after 5 s). It speaks to it only through a
+# socket: the specs reach Redis through Sidekiq.redis, whose client is the redis gem on Sidekiq 6 and
+# redis-client on Sidekiq 7.
 class RedisServer
   attr_reader :port, :log_path
 
@@ -32,10 +34,6 @@ class RedisServer
 
   def url
     "redis://127.0.0.1:#{port}/0"
-  end
-
-  def client
-    Redis.new(url: url)
   end
 
   def stop
@@ -65,12 +63,12 @@ class RedisServer
   end
 
   def ping?
-    redis = client
-    redis.ping == "PONG"
-  rescue Redis::BaseConnectionError
+    Socket.tcp("127.0.0.1", port, connect_timeout: 1) do |socket|
+      socket.write("PING\r\n")
+      socket.wait_readable(1) && socket.readpartial(64).start_with?("+PONG")
+    end
+  rescue SystemCallError, IOError
     false
-  ensure
-    redis&.close
   end
 
   def terminate

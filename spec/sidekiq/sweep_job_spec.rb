@@ -28,11 +28,12 @@ RSpec.describe WaHealth::SweepJob do
     described_class.retry_jitter = 0
     allow(described_class).to receive(:perform_in)
     @sidekiq_logger = Sidekiq.logger
-    Sidekiq.logger = Logger.new(File::NULL)
+    # Sidekiq 7 has no Sidekiq.logger=; the configuration's logger= is in 6 and 7.
+    Sidekiq.configure_client { |config| config.logger = Logger.new(File::NULL) }
   end
 
   after do
-    Sidekiq.logger = @sidekiq_logger
+    Sidekiq.configure_client { |config| config.logger = @sidekiq_logger }
     WaHealth.reset_config!
   end
 

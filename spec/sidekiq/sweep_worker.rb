@@ -12,8 +12,9 @@ require "wa_health"
 require "wa_health/sidekiq"
 require_relative "sweep_fleet"
 
-# Sidekiq 6.4 calls sadd the way redis-rb 4.8 warns about on every push and heartbeat.
-Redis.silence_deprecations = true
+# Sidekiq 6.4 calls sadd the way redis-rb 4.8 warns about on every push and heartbeat (Sidekiq 7 has
+# redis-client instead).
+Redis.silence_deprecations = true if defined?(Redis)
 
 WaHealth.configure { |config| config.app_secret = ENV.fetch("WA_HEALTH_SWEEP_APP_SECRET") }
 WaHealth::SweepJob.max_retry_delay = Float(ENV.fetch("WA_HEALTH_SWEEP_MAX_RETRY_DELAY"))
@@ -62,5 +63,6 @@ Sidekiq.configure_server do |config|
   config.redis = { url: ENV.fetch("REDIS_URL") }
   config.server_middleware { |chain| chain.add(RecordSweepRuns) }
   # Look for due scheduled jobs (the rate-limit retries) about every second instead of every 5-15 s.
-  config.options[:poll_interval_average] = 1
+  # (Sidekiq 6 yields the Sidekiq module, whose settings are its options; Sidekiq 7 a Sidekiq::Config.)
+  (config.respond_to?(:options) ? config.options : config)[:poll_interval_average] = 1
 end

@@ -1,6 +1,6 @@
-//! Raw and misbehaving answers of the fake: bytes given in base64 (bodies that are not UTF-8, such
-//! as gzip data), bodies that drip out a few bytes at a time, and the response body type that
-//! carries both to hyper.
+//! The response body type that carries an answer to hyper: all at once with its length, dripped
+//! out a few bytes at a time (chunked), or cut short after some bytes. (Raw bytes given in base64,
+//! e.g. gzip data, are decoded in `options.rs`.)
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,51 +13,9 @@ use hyper::body::{Body, Frame, SizeHint};
 /// How a body is sent: `chunk` bytes, then a pause of `interval`, until it is all out. Without a
 /// drip the body goes out in one piece with a Content-Length; with one it is sent chunked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Drip {
+pub(crate) struct Drip {
     pub interval: Duration,
     pub chunk: usize,
-}
-
-/// Decodes standard base64 (RFC 4648, `+/`, `=` padding optional, ASCII whitespace ignored).
-pub(super) fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
-    fn value(c: u8) -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    }
-    let symbols: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let data = match symbols.iter().position(|&b| b == b'=') {
-        Some(pad) if symbols[pad..].iter().all(|&b| b == b'=') && symbols.len() - pad <= 2 => {
-            &symbols[..pad]
-        }
-        Some(_) => return Err("response.body_base64: misplaced '=' padding".into()),
-        None => &symbols[..],
-    };
-    if data.len() % 4 == 1 {
-        return Err("response.body_base64: truncated base64 text".into());
-    }
-    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
-    for group in data.chunks(4) {
-        let mut bits = 0u32;
-        for &c in group {
-            let v = value(c).ok_or_else(|| {
-                format!(
-                    "response.body_base64: {:?} is not a base64 character",
-                    c as char
-                )
-            })?;
-            bits = (bits << 6) | v;
-        }
-        bits <<= 6 * (4 - group.len() as u32);
-        let bytes = bits.to_be_bytes();
-        out.extend_from_slice(&bytes[1..group.len()]);
-    }
-    Ok(out)
 }
 
 /// How long a cut body waits between its last bytes and the cut.
@@ -65,7 +23,7 @@ const CUT_PAUSE: Duration = Duration::from_millis(20);
 
 /// The error that ends a body cut short: hyper then drops the connection mid-body.
 #[derive(Debug)]
-pub(super) struct BodyCut;
+pub(crate) struct BodyCut;
 
 impl std::fmt::Display for BodyCut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -77,7 +35,7 @@ impl std::error::Error for BodyCut {}
 
 /// The response body: all at once, or dripped; optionally cut short after some bytes (the
 /// Content-Length still announces all of them).
-pub(super) struct ReplyBody {
+pub(crate) struct ReplyBody {
     data: Bytes,
     drip: Option<Drip>,
     pause: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -86,7 +44,7 @@ pub(super) struct ReplyBody {
 }
 
 impl ReplyBody {
-    pub(super) fn new(data: Bytes, drip: Option<Drip>) -> ReplyBody {
+    pub(crate) fn new(data: Bytes, drip: Option<Drip>) -> ReplyBody {
         ReplyBody {
             announced: data.len() as u64,
             data,
@@ -97,7 +55,7 @@ impl ReplyBody {
     }
 
     /// Sends only the first `bytes` bytes, then fails the body.
-    pub(super) fn cut_after(mut self, bytes: usize) -> ReplyBody {
+    pub(crate) fn cut_after(mut self, bytes: usize) -> ReplyBody {
         if bytes < self.data.len() {
             self.data.truncate(bytes);
             self.cut = true;
@@ -157,30 +115,6 @@ impl Body for ReplyBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_round_trips_known_vectors() {
-        for (text, bytes) in [
-            ("", &b""[..]),
-            ("Zg==", b"f"),
-            ("Zm8=", b"fo"),
-            ("Zm9v", b"foo"),
-            ("Zm9vYg", b"foob"),
-            ("Zm9vYmE=", b"fooba"),
-            ("Zm9v\nYmFy", b"foobar"),
-            ("/w==", b"\xff"),
-            ("+/+/", b"\xfb\xff\xbf"),
-        ] {
-            assert_eq!(decode_base64(text).unwrap(), bytes, "{text:?}");
-        }
-    }
-
-    #[test]
-    fn base64_refuses_garbage() {
-        for bad in ["Zm9v!", "Z", "Zg=a", "Zg===", "Z=g="] {
-            assert!(decode_base64(bad).is_err(), "{bad:?}");
-        }
-    }
 
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()

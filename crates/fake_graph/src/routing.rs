@@ -1,0 +1,267 @@
+//! Routing: what a path names (`/{version}/{id}` or `/{version}/{id}/{edge}`), who is calling
+//! (token, `appsecret_proof`), the parameters of a write, and the order in which a request is
+//! answered: a matching canned answer first, then body problems, path shape, auth, node, endpoint.
+
+use std::borrow::Cow;
+
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sha2::Sha256;
+
+use crate::error::ApiError;
+use crate::graph;
+use crate::record::{BodyProblem, RecordedRequest};
+use crate::reply::Reply;
+use crate::state::{Inner, MAX_BODY_BYTES};
+
+/// What a canned answer can be matched on, besides the node: `GET` of a node, or an edge.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Endpoint {
+    Get,
+    Register,
+    Deregister,
+    SubscribedApps,
+}
+
+impl Endpoint {
+    /// The endpoint an edge segment names.
+    fn edge(segment: &str) -> Option<Endpoint> {
+        match segment {
+            "register" => Some(Endpoint::Register),
+            "deregister" => Some(Endpoint::Deregister),
+            "subscribed_apps" => Some(Endpoint::SubscribedApps),
+            _ => None,
+        }
+    }
+}
+
+/// What a path looks like.
+pub(crate) struct Route<'a> {
+    /// Second path segment, used for usage headers and canned matching even if the shape is bad.
+    pub(crate) id: Option<&'a str>,
+    /// `Some` only when the shape is valid: (version, edge).
+    valid: Option<((u32, u32), Option<Endpoint>)>,
+}
+
+impl<'a> Route<'a> {
+    pub(crate) fn parse(path: &'a str) -> Route<'a> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let id = segments.get(1).copied();
+        let valid = match segments.as_slice() {
+            [version, _id] => parse_version(version).map(|v| (v, None)),
+            [version, _id, edge] => Endpoint::edge(edge)
+                .and_then(|edge| parse_version(version).map(|v| (v, Some(edge)))),
+            _ => None,
+        };
+        Route { id, valid }
+    }
+
+    /// Endpoint name used to match canned answers.
+    pub(crate) fn endpoint(&self, method: &str) -> Option<Endpoint> {
+        match self.valid? {
+            (_, None) if method == "GET" => Some(Endpoint::Get),
+            (_, None) => None,
+            (_, Some(edge)) => Some(edge),
+        }
+    }
+}
+
+/// `v24.0` -> (24, 0); `v24` -> (24, 0).
+pub(crate) fn parse_version(s: &str) -> Option<(u32, u32)> {
+    let rest = s.strip_prefix('v')?;
+    let (major, minor) = match rest.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (rest, "0"),
+    };
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    if !digits(major) || !digits(minor) {
+        return None;
+    }
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// An authorized request to a valid path, as the Graph behaviour sees it.
+pub(crate) struct Call<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) version: (u32, u32),
+    pub(crate) edge: Option<Endpoint>,
+    pub(crate) method: &'a str,
+    query: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    request: &'a RecordedRequest,
+}
+
+impl Call<'_> {
+    pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
+        query_value(&self.query, name)
+    }
+
+    /// POST parameters: the query string, overridden by a JSON or form-encoded body.
+    pub(crate) fn params(&self) -> Result<Map<String, Value>, ApiError> {
+        let mut params = Map::new();
+        for (k, v) in &self.query {
+            if k != "access_token" && k != "appsecret_proof" {
+                params.insert(k.to_string(), Value::String(v.to_string()));
+            }
+        }
+        let body = &self.request.body;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(params);
+        }
+        let content_type = self
+            .request
+            .header("content-type")
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let looks_json = content_type.contains("json")
+            || (!content_type.contains("form")
+                && body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'));
+        if looks_json {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(map)) => params.extend(map),
+                _ => {
+                    return Err(ApiError::param(
+                        "(#100) The request body could not be parsed as a JSON object",
+                    ))
+                }
+            }
+        } else {
+            for (k, v) in form_urlencoded::parse(body) {
+                params.insert(k.into_owned(), Value::String(v.into_owned()));
+            }
+        }
+        Ok(params)
+    }
+}
+
+/// A parameter as a string (numbers are accepted as their decimal text).
+pub(crate) fn param_str(params: &Map<String, Value>, name: &str) -> Option<String> {
+    match params.get(name)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `hex(HMAC-SHA256(key = app_secret, message = token))`.
+pub(crate) fn appsecret_proof(app_secret: &str, token: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
+        .expect("HMAC accepts keys of any length");
+    mac.update(token.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn bearer_token(request: &RecordedRequest) -> Option<&str> {
+    let value = request.header("authorization")?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    if (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
+        && !token.is_empty()
+    {
+        Some(token)
+    } else {
+        None
+    }
+}
+
+fn query_value<'q>(query: &'q [(Cow<'_, str>, Cow<'_, str>)], name: &str) -> Option<&'q str> {
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_ref())
+}
+
+impl Inner {
+    /// Answers a recorded request: a canned answer as queued, anything else with usage headers.
+    pub(crate) fn answer(&mut self, request: &RecordedRequest) -> Reply {
+        let route = Route::parse(&request.path);
+        if let Some(canned) = self.queue.take(&route, &request.method) {
+            return canned;
+        }
+        let reply = match self.route(request, &route) {
+            Ok(reply) => reply,
+            Err(err) => err.into_reply(self.traces.next()),
+        };
+        reply.with_usage(route.id)
+    }
+
+    /// The normal logic: body problems, shape, auth, appsecret_proof, node, endpoint.
+    fn route(&mut self, request: &RecordedRequest, route: &Route<'_>) -> Result<Reply, ApiError> {
+        match request.problem {
+            Some(BodyProblem::TooLarge) => {
+                return Err(ApiError::new(
+                    413,
+                    100,
+                    "OAuthException",
+                    format!("(#100) Request body exceeds the maximum of {MAX_BODY_BYTES} bytes"),
+                ))
+            }
+            Some(BodyProblem::Unreadable) => {
+                return Err(ApiError::param("(#100) The request body could not be read"))
+            }
+            None => {}
+        }
+        let (Some(id), Some((version, edge))) = (route.id, route.valid) else {
+            return Err(ApiError::new(
+                404,
+                100,
+                "OAuthException",
+                format!("Unknown path components: {}", request.path),
+            ));
+        };
+        let call = Call {
+            id,
+            version,
+            edge,
+            method: request.method.as_str(),
+            query: form_urlencoded::parse(request.query.as_bytes()).collect(),
+            request,
+        };
+        self.authorize(&call)?;
+        let Some(node) = self.nodes.get_mut(id) else {
+            return Err(ApiError::unsupported(call.method, id));
+        };
+        graph::serve(node, &call)
+    }
+
+    /// A token (header, or `access_token` in the query) that is the default one or the node's
+    /// own, and the right `appsecret_proof` when an app secret is set.
+    fn authorize(&self, call: &Call<'_>) -> Result<(), ApiError> {
+        let token = bearer_token(call.request)
+            .or_else(|| call.query_value("access_token").filter(|t| !t.is_empty()));
+        let Some(token) = token else {
+            return Err(ApiError::new(
+                400,
+                2500,
+                "OAuthException",
+                "An active access token must be used to query information about the current user.",
+            ));
+        };
+        let node_token = self
+            .nodes
+            .get(call.id)
+            .and_then(|n| n.access_token.as_deref());
+        if token != self.settings.access_token && node_token != Some(token) {
+            return Err(ApiError::new(
+                401,
+                190,
+                "OAuthException",
+                "Invalid OAuth access token - Cannot parse access token",
+            ));
+        }
+        if let Some(secret) = &self.settings.app_secret {
+            let expected = appsecret_proof(secret, token);
+            let given = call.query_value("appsecret_proof").unwrap_or("");
+            if !given.eq_ignore_ascii_case(&expected) {
+                return Err(ApiError::new(
+                    400,
+                    100,
+                    "GraphMethodException",
+                    "Invalid appsecret_proof provided in the API argument",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
