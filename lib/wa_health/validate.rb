@@ -4,7 +4,7 @@ module WaHealth
   # Checks at the Ruby boundary, before anything crosses into Rust or onto the network.
   # Messages name the argument and never quote its value (it may be a secret).
   module Validate
-    GRAPH_ID = /\A\d{1,32}\z/
+    GRAPH_ID = /\A\d{1,#{Native::MAX_GRAPH_ID_DIGITS}}\z/
     PIN = /\A\d{6}\z/
     SUBSCRIBED_FIELD = /\A[a-z_]{1,64}\z/
     # Longest text accepted for any argument (tokens, URLs, ...): far above any real value, far

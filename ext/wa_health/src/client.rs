@@ -133,8 +133,11 @@ fn valid_api_version(version: &str) -> bool {
 }
 
 /// Graph node ids are decimal digits. Anything else could change the request path or query.
+/// Longest Graph id accepted (real ones have 15-17 digits); Ruby's check reads it from here.
+pub const MAX_GRAPH_ID_DIGITS: usize = 32;
+
 pub fn validate_node_id(name: &str, id: &str) -> GraphResult<()> {
-    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+    if id.is_empty() || id.len() > MAX_GRAPH_ID_DIGITS || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(GraphError::InvalidArgument(format!(
             "{name} must be a Graph id made of digits"
         )));

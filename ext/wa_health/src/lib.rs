@@ -1,5 +1,5 @@
 //! wa_health: WhatsApp Business phone number health and registration for Chatwoot.
-//! This file is the table of contents: it registers the Ruby methods, nothing else.
+//! This file is the table of contents: it declares the modules and registers the Ruby methods.
 
 mod batch;
 mod binding;
@@ -34,6 +34,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("fetch_many", function!(binding::batch::fetch_many, 3))?;
     native.const_set("DEFAULT_CONCURRENCY", batch::DEFAULT_CONCURRENCY)?;
     native.const_set("MAX_CONCURRENCY", batch::MAX_CONCURRENCY)?;
+    native.const_set("MAX_GRAPH_ID_DIGITS", client::MAX_GRAPH_ID_DIGITS)?;
     native.define_singleton_method("register", function!(graph::register, 5))?;
     native.define_singleton_method("deregister", function!(graph::deregister, 3))?;
     native.define_singleton_method("subscribe_webhook", function!(graph::subscribe_webhook, 5))?;
