@@ -122,7 +122,7 @@ module WaHealth
         configure(app_secret: secret)
       end
 
-      # true (the default): a POST with neither Content-Length nor Transfer-Encoding gets HTTP 411.
+      # true (default): a POST with neither Content-Length nor Transfer-Encoding gets HTTP 411.
       def require_content_length=(required)
         configure(require_content_length: required)
       end
@@ -194,9 +194,7 @@ module WaHealth
         self
       end
 
-      # Queue a recorded Meta answer (a parsed spec/fixtures/meta file) as it came: its http_status, its headers
-      # (any, e.g. WWW-Authenticate), its body or body_text (byte for byte), and none of the fake's usage headers
-      # the recording lacks.
+      # Queues a parsed spec/fixtures/meta answer as recorded: its status, headers, body, no usage headers it lacked.
       def queue_recorded(fixture, **match)
         headers = fixture["headers"] || {}
         missing = USAGE_HEADERS.reject { |name| headers.keys.any? { |key| key.casecmp?(name) } }
