@@ -42,10 +42,7 @@ RSpec.describe "Meta's real answers (spec/fixtures/meta)" do
   end
 
   def serve(fixture, **where)
-    body = fixture.key?("body_text") ? fixture["body_text"].b : fixture["body"]
-    content_type = fixture.key?("body_text") ? "text/html" : nil
-    fake.queue_response(status: fixture["http_status"], body: body, headers: fixture["headers"] || {},
-                        content_type: content_type, **where)
+    fake.queue_recorded(fixture, **where)
   end
 
   def fetch_phone(**options)

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 
 use crate::canned::Canned;
-use crate::graph::Kind;
+use crate::graph::{empty_profile, AppSubscription, Kind, Node, Override};
 use crate::raw::Drip;
 use crate::reply::{JSON_CONTENT_TYPE, TEXT_CONTENT_TYPE};
 use crate::routing::Endpoint;
@@ -72,6 +72,15 @@ pub(crate) struct SettingsPatch {
     latency_ms: Option<u64>,
     #[serde(default, deserialize_with = "present")]
     max_recorded_requests: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    require_content_length: Option<bool>,
+    /// null: none.
+    #[serde(default, deserialize_with = "present")]
+    app_callback_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    app_id: Option<NonEmpty>,
+    #[serde(default, deserialize_with = "present")]
+    app_name: Option<NonEmpty>,
 }
 
 impl SettingsPatch {
@@ -88,6 +97,18 @@ impl SettingsPatch {
         if let Some(n) = self.max_recorded_requests {
             settings.max_recorded = usize::try_from(n).unwrap_or(usize::MAX);
         }
+        if let Some(required) = self.require_content_length {
+            settings.require_content_length = required;
+        }
+        if let Some(url) = self.app_callback_url {
+            settings.app_callback_url = url;
+        }
+        if let Some(NonEmpty(id)) = self.app_id {
+            settings.app_id = id;
+        }
+        if let Some(NonEmpty(name)) = self.app_name {
+            settings.app_name = name;
+        }
     }
 }
 
@@ -103,16 +124,44 @@ pub(crate) struct NodeSpec {
     #[serde(default)]
     fields: Option<Map<String, Value>>,
     #[serde(default)]
-    pub(crate) pin: Option<String>,
+    pin: Option<String>,
     #[serde(default = "yes")]
-    pub(crate) display_name_ready: bool,
+    display_name_ready: bool,
+    /// A phone's WABA (node id); null: none.
+    #[serde(default)]
+    waba_id: Option<NonEmpty>,
+    /// A phone's business profile; null: an empty one.
+    #[serde(default)]
+    business_profile: Option<Map<String, Value>>,
+    /// Left out: kept; null: none.
+    #[serde(default, deserialize_with = "present")]
+    webhook_override: Option<Option<OverrideSpec>>,
+    /// A WABA's subscription of the app: left out: kept; `[]`: none.
+    #[serde(default, deserialize_with = "present")]
+    subscriptions: Option<Vec<SubscriptionSpec>>,
     /// Shown by `node()`, accepted (and ignored) so that `upsert_node(id, node(id))` round-trips.
     #[serde(default)]
     #[allow(dead_code)]
     register_attempts: IgnoredAny,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverrideSpec {
+    override_callback_uri: NonEmpty,
     #[serde(default)]
-    #[allow(dead_code)]
-    subscriptions: IgnoredAny,
+    verify_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubscriptionSpec {
+    #[serde(default)]
+    override_callback_uri: Option<NonEmpty>,
+    #[serde(default)]
+    verify_token: Option<String>,
+    #[serde(default)]
+    subscribed_fields: Option<Vec<String>>,
 }
 
 fn yes() -> bool {
@@ -120,12 +169,55 @@ fn yes() -> bool {
 }
 
 impl NodeSpec {
-    pub(crate) fn access_token(&mut self) -> Option<String> {
-        self.access_token.take().map(|NonEmpty(t)| t)
+    /// Describes `node` as given (refused, changing nothing, where a member does not fit the
+    /// node's kind).
+    pub(crate) fn apply(self, node: &mut Node) -> Result<(), String> {
+        let phone = self.kind == Kind::Phone;
+        let phone_only = self.waba_id.is_some()
+            || self.business_profile.is_some()
+            || matches!(self.webhook_override, Some(Some(_)));
+        if !phone && phone_only {
+            return Err(
+                "node: waba_id, business_profile and webhook_override are for phone numbers".into(),
+            );
+        }
+        if phone && self.subscriptions.as_ref().is_some_and(|s| !s.is_empty()) {
+            return Err("node.subscriptions: only a WABA has the app's subscription".into());
+        }
+        let subscription = match self.subscriptions.map(Vec::into_iter) {
+            None => node.subscription.take(),
+            Some(mut entries) => match (entries.next(), entries.next()) {
+                (first, None) => first.map(SubscriptionSpec::into_subscription),
+                _ => return Err("node.subscriptions: at most one (the fake serves one app)".into()),
+            },
+        };
+        node.subscription = subscription;
+        if let Some(callback) = self.webhook_override {
+            node.callback = callback.map(|o| Override {
+                uri: o.override_callback_uri.0,
+                verify_token: o.verify_token,
+            });
+        }
+        node.kind = self.kind;
+        node.access_token = self.access_token.map(|t| t.0);
+        node.fields = self.fields.unwrap_or_default();
+        node.pin = self.pin;
+        node.display_name_ready = self.display_name_ready;
+        node.waba_id = self.waba_id.map(|w| w.0);
+        node.business_profile = self.business_profile.unwrap_or_else(empty_profile);
+        Ok(())
     }
+}
 
-    pub(crate) fn fields(&mut self) -> Map<String, Value> {
-        self.fields.take().unwrap_or_default()
+impl SubscriptionSpec {
+    fn into_subscription(self) -> AppSubscription {
+        AppSubscription {
+            fields: self.subscribed_fields,
+            callback: self.override_callback_uri.map(|uri| Override {
+                uri: uri.0,
+                verify_token: self.verify_token,
+            }),
+        }
     }
 }
 

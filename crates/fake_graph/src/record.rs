@@ -27,6 +27,8 @@ pub(crate) struct RecordedRequest {
 pub(crate) enum BodyProblem {
     TooLarge,
     Unreadable,
+    /// A POST with neither Content-Length nor Transfer-Encoding.
+    NoLength,
 }
 
 impl RecordedRequest {

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -12,17 +13,20 @@ use sha2::Sha256;
 use crate::error::ApiError;
 use crate::graph;
 use crate::record::{BodyProblem, RecordedRequest};
-use crate::reply::Reply;
+use crate::reply::{Reply, TEXT_CONTENT_TYPE};
 use crate::state::{Inner, MAX_BODY_BYTES};
 
-/// What a canned answer can be matched on, besides the node: `GET` of a node, or an edge.
+/// What a canned answer can be matched on, besides the node: `GET /{id}` (`get`), `POST /{id}`
+/// (`webhook_configuration`: the phone-level override), or an edge.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Endpoint {
     Get,
+    WebhookConfiguration,
     Register,
     Deregister,
     SubscribedApps,
+    WhatsappBusinessProfile,
 }
 
 impl Endpoint {
@@ -32,6 +36,7 @@ impl Endpoint {
             "register" => Some(Endpoint::Register),
             "deregister" => Some(Endpoint::Deregister),
             "subscribed_apps" => Some(Endpoint::SubscribedApps),
+            "whatsapp_business_profile" => Some(Endpoint::WhatsappBusinessProfile),
             _ => None,
         }
     }
@@ -62,6 +67,7 @@ impl<'a> Route<'a> {
     pub(crate) fn endpoint(&self, method: &str) -> Option<Endpoint> {
         match self.valid? {
             (_, None) if method == "GET" => Some(Endpoint::Get),
+            (_, None) if method == "POST" => Some(Endpoint::WebhookConfiguration),
             (_, None) => None,
             (_, Some(edge)) => Some(edge),
         }
@@ -173,8 +179,17 @@ fn query_value<'q>(query: &'q [(Cow<'_, str>, Cow<'_, str>)], name: &str) -> Opt
 }
 
 impl Inner {
-    /// Answers a recorded request: a canned answer as queued, anything else with usage headers.
+    /// Answers a recorded request: 411 for a POST without a length (when required, as an HTTP/1.1
+    /// server or proxy may: graph-api.md), a canned answer as queued, anything else with usage
+    /// headers.
     pub(crate) fn answer(&mut self, request: &RecordedRequest) -> Reply {
+        if request.problem == Some(BodyProblem::NoLength) && self.settings.require_content_length {
+            return Reply::raw(
+                411,
+                TEXT_CONTENT_TYPE,
+                Bytes::from_static(b"Length Required"),
+            );
+        }
         let route = Route::parse(&request.path);
         if let Some(canned) = self.queue.take(&route, &request.method) {
             return canned;
@@ -200,7 +215,7 @@ impl Inner {
             Some(BodyProblem::Unreadable) => {
                 return Err(ApiError::param("(#100) The request body could not be read"))
             }
-            None => {}
+            Some(BodyProblem::NoLength) | None => {}
         }
         let (Some(id), Some((version, edge))) = (route.id, route.valid) else {
             return Err(ApiError::new(
@@ -219,10 +234,7 @@ impl Inner {
             request,
         };
         self.authorize(&call)?;
-        let Some(node) = self.nodes.get_mut(id) else {
-            return Err(ApiError::unsupported(call.method, id));
-        };
-        graph::serve(node, &call)
+        graph::serve(&mut self.nodes, &self.settings, &call)
     }
 
     /// A token (header, or `access_token` in the query) that is the default one or the node's

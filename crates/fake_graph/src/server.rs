@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
+use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -220,7 +220,12 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .is_some_and(|len| len > MAX_BODY_BYTES as u64);
-    let (body, problem) = if declared_too_large {
+    let no_length = parts.method == hyper::Method::POST
+        && !parts.headers.contains_key(CONTENT_LENGTH)
+        && !parts.headers.contains_key(TRANSFER_ENCODING);
+    let (body, problem) = if no_length {
+        (Bytes::new(), Some(BodyProblem::NoLength))
+    } else if declared_too_large {
         (Bytes::new(), Some(BodyProblem::TooLarge))
     } else {
         match Limited::new(body, MAX_BODY_BYTES).collect().await {

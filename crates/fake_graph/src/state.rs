@@ -38,6 +38,14 @@ pub(crate) struct Settings {
     pub(crate) app_secret: Option<String>,
     pub(crate) latency: Duration,
     pub(crate) max_recorded: usize,
+    /// Answer 411 to a POST with neither Content-Length nor Transfer-Encoding.
+    pub(crate) require_content_length: bool,
+    /// The app's callback URL (`application` in a phone's `webhook_configuration`); `None`: the
+    /// phone's stored field says.
+    pub(crate) app_callback_url: Option<String>,
+    /// The app as `GET /{waba}/subscribed_apps` shows it.
+    pub(crate) app_id: String,
+    pub(crate) app_name: String,
 }
 
 impl Default for Settings {
@@ -47,6 +55,11 @@ impl Default for Settings {
             app_secret: None,
             latency: Duration::ZERO,
             max_recorded: 10_000,
+            require_content_length: true,
+            app_callback_url: None,
+            // The app of Meta's example in spec/fixtures/meta/subscribed_apps_get_with_waba_override.json.
+            app_id: "670843887433847".to_owned(),
+            app_name: "Lucky Shrub".to_owned(),
         }
     }
 }
@@ -87,7 +100,9 @@ impl SharedState {
     }
 
     /// Applies settings `{"access_token", "app_secret" (null: none), "latency_ms",
-    /// "max_recorded_requests"}`; every member is optional, unknown members are refused.
+    /// "max_recorded_requests", "require_content_length" (default true: 411 for a POST without
+    /// a length), "app_callback_url" (null: none), "app_id", "app_name"}`; every member is
+    /// optional, unknown members are refused.
     pub fn configure(&self, settings: &Value) -> Result<(), String> {
         let patch: SettingsPatch = parse("settings", settings)?;
         let mut inner = self.lock();
@@ -98,28 +113,27 @@ impl SharedState {
     }
 
     /// Creates or replaces a node `{"kind": "phone"|"waba", "access_token", "fields", "pin",
-    /// "display_name_ready"}`. Replacing keeps its register history and subscriptions.
+    /// "display_name_ready", "waba_id" (a phone's WABA), "business_profile" (a phone's; null:
+    /// empty), "webhook_override" (a phone's {"override_callback_uri", "verify_token"}; null:
+    /// none), "subscriptions" (a WABA's: [] or [{"override_callback_uri", "verify_token",
+    /// "subscribed_fields"}])}`. Replacing keeps the register history, and the override and
+    /// subscription when those members are left out.
     pub fn upsert_node(&self, id: &str, node: &Value) -> Result<(), String> {
         if id.is_empty() || id.contains('/') {
             return Err(format!(
                 "node id {id:?} must be non-empty and contain no '/'"
             ));
         }
-        let mut spec: NodeSpec = parse("node", node)?;
+        let spec: NodeSpec = parse("node", node)?;
         let mut inner = self.lock();
         let node = inner
             .nodes
             .entry(id.to_owned())
             .or_insert_with(|| Node::new(spec.kind));
-        node.kind = spec.kind;
-        node.access_token = spec.access_token();
-        node.fields = spec.fields();
-        node.pin = spec.pin.take();
-        node.display_name_ready = spec.display_name_ready;
-        Ok(())
+        spec.apply(node)
     }
 
-    /// The node as JSON (upsert shape plus `register_attempts` and `subscriptions`).
+    /// The node as JSON (upsert shape plus `register_attempts`).
     pub fn node(&self, id: &str) -> Option<Value> {
         self.lock().nodes.get(id).map(Node::to_json)
     }

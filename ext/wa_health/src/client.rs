@@ -357,8 +357,8 @@ pub async fn send(
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.to_string());
         }
-        // A bodiless POST or DELETE still says `Content-Length: 0`: HTTP/1.1 servers and proxies
-        // may answer 411 without it (graph-api.md).
+        // A bodiless POST or DELETE still says `Content-Length: 0` (hyper sends no length for an
+        // empty body): HTTP/1.1 servers and proxies may answer 411 without it (graph-api.md).
         None if call.method != Method::GET => {
             request = request.header(reqwest::header::CONTENT_LENGTH, "0")
         }

@@ -2,6 +2,7 @@
 
 require "json"
 require "uri"
+require_relative "fake_graph/webhooks"
 
 module WaHealth
   module Testing
@@ -14,7 +15,11 @@ module WaHealth
     #     WaHealth.fetch(phone_number_id: "1001", access_token: fake.access_token, base_url: fake.url)
     #   end
     class FakeGraph
+      include Webhooks
+
       DEFAULT_ACCESS_TOKEN = "test-token"
+      # The fake's own usage headers, which queue_recorded leaves out unless the recording has them.
+      USAGE_HEADERS = %w[X-App-Usage X-Business-Use-Case-Usage].freeze
 
       HEALTH_AVAILABLE = {
         "can_send_message" => "AVAILABLE",
@@ -72,13 +77,17 @@ module WaHealth
         end
       end
 
+      # require_content_length: answer 411 to a POST with neither Content-Length nor Transfer-Encoding, as
+      # HTTP/1.1 servers and proxies may. app_callback_url: the app's callback URL, shown as `application` in
+      # every phone's webhook_configuration (nil: each phone's own field says).
       def initialize(access_token: DEFAULT_ACCESS_TOKEN, app_secret: nil, latency: 0, host: "127.0.0.1", port: 0,
-                     max_recorded_requests: 10_000)
+                     max_recorded_requests: 10_000, require_content_length: true, app_callback_url: nil)
         @native = Native::FakeServer.new
         @access_token = access_token
         @host = host
         @requested_port = port
-        configure(access_token: access_token, app_secret: app_secret, max_recorded_requests: max_recorded_requests)
+        configure(access_token: access_token, app_secret: app_secret, max_recorded_requests: max_recorded_requests,
+                  require_content_length: require_content_length, app_callback_url: app_callback_url)
         self.latency = latency
       end
 
@@ -113,11 +122,25 @@ module WaHealth
         configure(app_secret: secret)
       end
 
-      def add_phone_number(id, preset = :healthy, token: nil, pin: nil, display_name_ready: nil, **fields)
+      # true (default): a POST with neither Content-Length nor Transfer-Encoding gets HTTP 411.
+      def require_content_length=(required)
+        configure(require_content_length: required)
+      end
+
+      # The app's callback URL, shown as `application` in every phone's webhook_configuration (nil: none).
+      def app_callback_url=(url)
+        configure(app_callback_url: url)
+      end
+
+      # business_account: the id of the number's WABA (a phone-level webhook override needs the app subscribed to
+      # it). business_profile: what GET /{id}/whatsapp_business_profile answers (Hash of Meta's profile fields).
+      def add_phone_number(id, preset = :healthy, token: nil, pin: nil, display_name_ready: nil, business_account: nil,
+                           business_profile: nil, **fields)
         base = PHONE_PRESETS.fetch(:healthy).merge(PHONE_PRESETS.fetch(preset))
         ready = display_name_ready.nil? ? preset != :display_name_pending : display_name_ready
         node = { "kind" => "phone", "fields" => base.merge(stringify(fields)).merge("id" => id.to_s),
-                 "display_name_ready" => ready }
+                 "display_name_ready" => ready, "waba_id" => text_or_nil(business_account),
+                 "business_profile" => business_profile && stringify(business_profile) }
         node["access_token"] = token if token
         node["pin"] = pin if pin
         @native.upsert_node(id.to_s, JSON.generate(node))
@@ -143,7 +166,8 @@ module WaHealth
       end
 
       # Queue Meta's error envelope as the answer to the next matching request.
-      # node: only requests for this node id; endpoint: :get, :register, :deregister or :subscribed_apps.
+      # node: only requests for this node id; endpoint: :get, :register, :deregister, :subscribed_apps,
+      # :webhook_configuration (POST /{phone}) or :whatsapp_business_profile.
       def queue_error(code:, subcode: nil, status: 400, message: "Queued error", type: "OAuthException",
                       user_title: nil, user_message: nil, transient: nil, **match)
         error = { "message" => message, "type" => type, "code" => code, "fbtrace_id" => "FakeTrace" }
@@ -168,6 +192,15 @@ module WaHealth
         entry.merge!(body_entry(body))
         @native.enqueue(JSON.generate(entry))
         self
+      end
+
+      # Queues a parsed spec/fixtures/meta answer as recorded: its status, headers, body, no usage headers it lacked.
+      def queue_recorded(fixture, **match)
+        headers = fixture["headers"] || {}
+        missing = USAGE_HEADERS.reject { |name| headers.keys.any? { |key| key.casecmp?(name) } }
+        body = fixture.key?("body_text") ? fixture["body_text"].b : fixture["body"]
+        queue_response(status: fixture["http_status"], headers: missing.to_h { |name| [name, nil] }.merge(headers),
+                       body: body, **match)
       end
 
       def clear_queue

@@ -4,9 +4,12 @@
 mod graph;
 mod http_client;
 mod options;
+mod profile;
 mod record;
 mod registration;
 mod server;
+mod server_http;
+mod webhooks;
 
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -129,4 +132,20 @@ pub(crate) fn error(reply: &Reply) -> (u16, i64, Option<i64>) {
 
 pub(crate) fn message(reply: &Reply) -> String {
     body(reply)["error"]["message"].as_str().unwrap().to_owned()
+}
+
+/// spec/fixtures/meta/: Meta's recorded answers, each `{"http_status", "headers", "body" or
+/// "body_text", ...}` (see SOURCES.md there).
+pub(crate) fn meta_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/fixtures/meta")
+}
+
+pub(crate) fn meta_fixture_file(path: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The `body` of a recorded Meta answer.
+pub(crate) fn meta_fixture(name: &str) -> Value {
+    meta_fixture_file(&meta_dir().join(format!("{name}.json")))["body"].clone()
 }

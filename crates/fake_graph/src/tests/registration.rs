@@ -1,4 +1,4 @@
-//! Register, deregister, the 72-hour limit, and the app's subscriptions.
+//! Register, deregister and the 72-hour limit.
 
 use std::time::{Duration, Instant};
 
@@ -215,57 +215,4 @@ fn deregister() {
     assert_eq!(node["register_attempts"], 2);
     let r = get(&st, "/v24.0/1001?fields=status,platform_type,throughput");
     assert_eq!(body(&r)["status"], "DISCONNECTED");
-}
-
-#[test]
-fn subscribed_apps() {
-    let st = fixture();
-    let r = post_json(
-        &st,
-        "/v24.0/2001/subscribed_apps",
-        json!({"override_callback_uri": "https://example.test/hook"}),
-    );
-    assert_eq!(error(&r), (400, 100, None));
-    assert_eq!(message(&r), "(#100) The parameter verify_token is required");
-    let r = post_json(
-        &st,
-        "/v24.0/2001/subscribed_apps",
-        json!({"override_callback_uri": "https://example.test/hook", "verify_token": "vt-secret"}),
-    );
-    assert_eq!(r.status, 200);
-    assert_eq!(body(&r), json!({"success": true}));
-    let r = call(
-        &st,
-        "POST",
-        "/v24.0/2001/subscribed_apps",
-        Some(TOKEN),
-        None,
-        "",
-    );
-    assert_eq!(r.status, 200);
-    let r = get(&st, "/v24.0/2001/subscribed_apps");
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        body(&r),
-        json!({"data": [{"override_callback_uri": "https://example.test/hook"}, {}]})
-    );
-    assert!(!String::from_utf8_lossy(&r.body).contains("vt-secret"));
-    let node = st.node("2001").unwrap();
-    assert_eq!(
-        node["subscriptions"],
-        json!([
-            {"override_callback_uri": "https://example.test/hook", "verify_token": "vt-secret"},
-            {"override_callback_uri": null, "verify_token": null}
-        ])
-    );
-    let r = call(
-        &st,
-        "DELETE",
-        "/v24.0/2001/subscribed_apps",
-        Some(TOKEN),
-        None,
-        "",
-    );
-    assert_eq!(r.status, 200);
-    assert_eq!(st.node("2001").unwrap()["subscriptions"], json!([]));
 }

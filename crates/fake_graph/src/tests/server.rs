@@ -9,7 +9,7 @@ use super::http_client::{client_runtime, read, read_until_close, write_all, Clie
 use crate::state::{SharedState, MAX_BODY_BYTES};
 use crate::FakeServer;
 
-fn start_server() -> FakeServer {
+pub(crate) fn start_server() -> FakeServer {
     let state = SharedState::new();
     state
         .upsert_node(
@@ -23,7 +23,7 @@ fn start_server() -> FakeServer {
     FakeServer::start("127.0.0.1", 0, state).unwrap()
 }
 
-const AUTH: (&str, &str) = ("Authorization", "Bearer test-token");
+pub(crate) const AUTH: (&str, &str) = ("Authorization", "Bearer test-token");
 
 #[test]
 fn keep_alive_two_requests_on_one_connection() {
@@ -270,7 +270,7 @@ fn stop_is_idempotent_and_closes_everything() {
 }
 
 /// A server whose next answer is `canned`.
-fn server_answering(canned: Value) -> FakeServer {
+pub(crate) fn server_answering(canned: Value) -> FakeServer {
     let server = start_server();
     server.state().enqueue(&canned).unwrap();
     server
@@ -284,7 +284,7 @@ async fn send_raw(port: u16, raw: &str) -> Client {
 }
 
 /// What came back for `raw` on a new connection, and whether the server closed it within 5 s.
-async fn raw_exchange(port: u16, raw: &str) -> (Vec<u8>, bool) {
+pub(crate) async fn raw_exchange(port: u16, raw: &str) -> (Vec<u8>, bool) {
     let client = send_raw(port, raw).await;
     read_until_close(&client.stream, Duration::from_secs(5)).await
 }
