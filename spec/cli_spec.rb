@@ -119,7 +119,7 @@ RSpec.describe "wa_health command" do
         %w[healthy needs_attention needs_attention needs_attention needs_attention error error error needs_attention]
       )
       expect(numbers.map { |number| number.dig("webhook_setup", "registered") })
-        .to eq([false, true, true, true, false, nil, false, true, false])
+        .to eq([false, true, true, true, false, nil, false, false, false])
       healthy = numbers[0]["report"]
       expect(healthy["badges"].map { |badge| badge["tone"] })
         .to eq(%w[neutral neutral success success neutral success])

@@ -51,7 +51,7 @@ RSpec.describe "WaHealth.fetch's optional reads" do
 
   it "keeps a failed business-profile read out of the call's outcome" do
     fake.queue_error(code: 10, message: "Application does not have permission", node: "1001",
-                     endpoint: "business_profile")
+                     endpoint: :whatsapp_business_profile)
     health = fetch(business_profile: true)
     expect(health[:id]).to eq("1001")
     expect(health[:business_profile]).to be_nil

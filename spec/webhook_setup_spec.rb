@@ -47,18 +47,19 @@ RSpec.describe WaHealth::WebhookSetup do
   end
 
   it "registers a number that is not verified with a new PIN, then subscribes the webhook" do
-    fake.add_phone_number("1001", :not_verified)
+    fake.add_phone_number("1001", :not_verified, business_account: "2001")
     result = setup.perform
     expect(register_requests.map(&:json)).to eq([{ "messaging_product" => "whatsapp", "pin" => "223456" }])
     expect_newest_webhook_setup
-    expect(fake.phone_number("1001")["webhook_configuration"]).to include("phone_number" => callback_url)
+    read_back = WaHealth.fetch(phone_number_id: "1001", access_token: token, base_url: fake.url)
+    expect(read_back[:webhook_configuration]).to include("phone_number" => callback_url)
     expect(result).to have_attributes(registered?: true, pin: "223456", registration_error: nil)
     expect(result.decision.reason).to eq(:not_verified)
     expect(result.health).to include(code_verification_status: "NOT_VERIFIED")
   end
 
   it "only subscribes when the number is verified and provisioned" do
-    fake.add_phone_number("1001")
+    fake.add_phone_number("1001", business_account: "2001")
     result = setup.perform
     expect(register_requests).to be_empty
     expect_newest_webhook_setup
@@ -68,14 +69,14 @@ RSpec.describe WaHealth::WebhookSetup do
   end
 
   it "registers a verified number whose platform_type is NOT_APPLICABLE" do
-    fake.add_phone_number("1001", :platform_not_applicable)
+    fake.add_phone_number("1001", :platform_not_applicable, business_account: "2001")
     expect(setup.perform).to have_attributes(registered?: true, pin: "223456")
     expect(register_requests.size).to eq(1)
     expect(fake.phone_number("1001")["platform_type"]).to eq("CLOUD_API")
   end
 
   it "registers a verified number whose throughput level is NOT_APPLICABLE (the case Chatwoot missed)" do
-    fake.add_phone_number("1001", :throughput_not_applicable)
+    fake.add_phone_number("1001", :throughput_not_applicable, business_account: "2001")
     expect(setup.perform).to have_attributes(registered?: true, pin: "223456")
     expect(register_requests.size).to eq(1)
   end
@@ -84,7 +85,7 @@ RSpec.describe WaHealth::WebhookSetup do
   [[503, nil, WaHealth::ApiError], [400, 190, WaHealth::AuthorizationError],
    [400, 80_007, WaHealth::RateLimitError]].each do |status, code, klass|
     it "does not register when the health read fails with #{klass}, says why, sets up the webhook, raises nothing" do
-      fake.add_phone_number("1001", :not_verified)
+      fake.add_phone_number("1001", :not_verified, business_account: "2001")
       if code
         fake.queue_error(code: code, status: status, node: "1001", endpoint: :get)
       else
@@ -102,7 +103,7 @@ RSpec.describe WaHealth::WebhookSetup do
   end
 
   it "never registers a live number whose verification expired (provisioned on Cloud API)" do
-    fake.add_phone_number("1001", code_verification_status: "EXPIRED")
+    fake.add_phone_number("1001", business_account: "2001", code_verification_status: "EXPIRED")
     result = setup.perform
     expect(register_requests).to be_empty
     expect(result.decision).to have_attributes(reason: :provisioned, verification_expired?: true)
@@ -110,7 +111,7 @@ RSpec.describe WaHealth::WebhookSetup do
   end
 
   it "subscribes calls too when calling is enabled, and keeps the older WABA-level override as an option" do
-    fake.add_phone_number("1001")
+    fake.add_phone_number("1001", business_account: "2001")
     setup(calls: true).perform
     expect_newest_webhook_setup(fields: %w[messages smb_message_echoes calls])
     fake.clear_requests
@@ -121,7 +122,7 @@ RSpec.describe WaHealth::WebhookSetup do
   end
 
   it "still subscribes when registration fails, keeps the error, returns no PIN and raises nothing" do
-    fake.add_phone_number("1001", :display_name_pending)
+    fake.add_phone_number("1001", :display_name_pending, business_account: "2001")
     result = setup.perform
     expect(register_requests.size).to eq(1)
     expect(subscribe_requests.size).to eq(1)
@@ -131,7 +132,7 @@ RSpec.describe WaHealth::WebhookSetup do
   end
 
   it "raises WebhookSetupError starting 'Webhook setup failed' when the subscription fails" do
-    fake.add_phone_number("1001")
+    fake.add_phone_number("1001", business_account: "2001")
     fake.queue_error(code: 100, message: "(#100) Invalid parameter", endpoint: :subscribed_apps)
     expect { setup.perform }.to raise_error(WaHealth::WebhookSetupError, /\AWebhook setup failed: /) { |e|
       expect(e.cause).to be_a(WaHealth::ApiError)
@@ -158,7 +159,7 @@ RSpec.describe WaHealth::WebhookSetup do
     base_url: ["not a url"]
   }.each do |argument, values|
     it "refuses a bad #{argument} before any request, so no PIN is registered and lost" do
-      fake.add_phone_number("1001", :not_verified)
+      fake.add_phone_number("1001", :not_verified, business_account: "2001")
       values.each do |value|
         expect { setup(argument => value).perform }.to raise_error(ArgumentError, /#{argument}|base_url/)
       end
@@ -167,7 +168,7 @@ RSpec.describe WaHealth::WebhookSetup do
   end
 
   it "reuses a stored PIN and generates none" do
-    fake.add_phone_number("1001", :not_verified)
+    fake.add_phone_number("1001", :not_verified, business_account: "2001")
     result = setup(pin: "123456").perform
     expect(register_requests.last.json["pin"]).to eq("123456")
     expect(result.pin).to eq("123456")
@@ -175,22 +176,22 @@ RSpec.describe WaHealth::WebhookSetup do
   end
 
   it "reuses the PIN a successful run returned in the next run (as Chatwoot persists it)" do
-    fake.add_phone_number("1001", :not_verified)
+    fake.add_phone_number("1001", :not_verified, business_account: "2001")
     first = setup.perform
-    fake.add_phone_number("1001", :platform_not_applicable)
+    fake.add_phone_number("1001", :platform_not_applicable, business_account: "2001")
     second = setup(pin: first.pin).perform
     expect(register_requests.map { |r| r.json["pin"] }).to eq(%w[223456 223456])
     expect(second.registration_error).to be_nil
   end
 
   it "reuses the existing verify token on reauthorization" do
-    fake.add_phone_number("1001")
+    fake.add_phone_number("1001", business_account: "2001")
     setup.perform
     expect(override_requests.last.json["webhook_configuration"]).to include("verify_token" => "existing-verify-token")
   end
 
   it "logs every decision with the phone number id and never the token or PIN" do
-    fake.add_phone_number("1001", :platform_not_applicable)
+    fake.add_phone_number("1001", :platform_not_applicable, business_account: "2001")
     fake.queue_error(code: 133_005, message: "PIN 223456 does not match for token #{token}", endpoint: :register)
     result = setup.perform
     expect(log.string).to include("phone_number_id=1001", "decision pending_provisioning", "registration failed")

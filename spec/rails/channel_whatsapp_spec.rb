@@ -37,7 +37,7 @@ RSpec.describe Channel::Whatsapp do
   end
 
   it "stores the new PIN after a successful registration, and subscribes the webhook" do
-    fake.add_phone_number("1001", :not_verified)
+    fake.add_phone_number("1001", :not_verified, business_account: "2001")
     result = channel.setup_webhooks
     expect(result).to be_registered
     expect(register_pins.size).to eq(1)
@@ -57,14 +57,14 @@ RSpec.describe Channel::Whatsapp do
     let(:stored_pin) { "123456" }
 
     it "registers with it and keeps it" do
-      fake.add_phone_number("1001", :platform_not_applicable, pin: "123456")
+      fake.add_phone_number("1001", :platform_not_applicable, business_account: "2001", pin: "123456")
       channel.setup_webhooks
       expect(register_pins).to eq(["123456"])
       expect(stored).to eq("123456")
     end
 
     it "leaves it untouched when the registration fails (PIN mismatch), and still subscribes" do
-      fake.add_phone_number("1001", :platform_not_applicable, pin: "654321")
+      fake.add_phone_number("1001", :platform_not_applicable, business_account: "2001", pin: "654321")
       result = channel.setup_webhooks
       expect(result.registration_error).to be_a(WaHealth::ApiError).and(have_attributes(code: 133_005))
       expect(stored).to eq("123456")
@@ -73,7 +73,7 @@ RSpec.describe Channel::Whatsapp do
   end
 
   it "stores nothing when the registration fails (display name not ready)" do
-    fake.add_phone_number("1001", :display_name_pending)
+    fake.add_phone_number("1001", :display_name_pending, business_account: "2001")
     result = channel.setup_webhooks
     expect(result.registration_error).to be_a(WaHealth::DisplayNamePendingError)
     expect(register_pins.size).to eq(1)
@@ -82,14 +82,14 @@ RSpec.describe Channel::Whatsapp do
   end
 
   it "stores nothing and registers nothing when the number is provisioned" do
-    fake.add_phone_number("1001")
+    fake.add_phone_number("1001", business_account: "2001")
     expect(channel.setup_webhooks).not_to be_registered
     expect(register_pins).to be_empty
     expect(channel.reload.provider_config).not_to have_key("verification_pin")
   end
 
   it "stores the accepted PIN even when the webhook then fails, and flags the channel for reauthorization" do
-    fake.add_phone_number("1001", :not_verified)
+    fake.add_phone_number("1001", :not_verified, business_account: "2001")
     fake.queue_error(code: 100, message: "(#100) Before override the current callback uri, your app must be subscribed",
                      endpoint: :subscribed_apps)
     expect { channel.setup_webhooks }.to raise_error(WaHealth::WebhookSetupError, /\AWebhook setup failed: /)
@@ -99,7 +99,7 @@ RSpec.describe Channel::Whatsapp do
   end
 
   it "keeps the token and the PIN out of the log and out of #inspect" do
-    fake.add_phone_number("1001", :not_verified)
+    fake.add_phone_number("1001", :not_verified, business_account: "2001")
     channel.setup_webhooks
     pin = stored
     expect(rails_log).to include("[wa_health] phone_number_id=1001 registered")
@@ -110,7 +110,7 @@ RSpec.describe Channel::Whatsapp do
   end
 
   describe "deleting the inbox (Chatwoot's WebhookTeardownService)" do
-    before { fake.add_phone_number("1001") }
+    before { fake.add_phone_number("1001", business_account: "2001") }
 
     def teardown_calls
       fake.requests.map { |r| [r.http_method, r.path] }

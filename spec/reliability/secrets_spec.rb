@@ -26,7 +26,7 @@ RSpec.describe "Secrets in errors, logs and output" do
   let(:options) { { base_url: fake.url, app_secret: app_secret, timeout: 2 } }
 
   before do
-    fake.add_phone_number("1001", :not_verified)
+    fake.add_phone_number("1001", :not_verified, business_account: "2001")
     fake.add_business_account("2001")
   end
 
