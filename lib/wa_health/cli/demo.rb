@@ -115,7 +115,8 @@ module WaHealth
         phone = (1000 + number).to_s
         waba = (2000 + number).to_s
         fake.add_business_account(waba, name: "Acme WABA #{number}", owner_business_info: PORTFOLIO)
-        fake.add_phone_number(phone, scenario.preset, business_account: waba, display_phone_number: format("+1 555-010-%04d", number),
+        fake.add_phone_number(phone, scenario.preset, business_account: waba,
+                                                      display_phone_number: format("+1 555-010-%04d", number),
                                                       **scenario.fields&.call(phone).to_h)
         scenario.prepare&.call(fake, phone, waba)
         [phone, waba]
