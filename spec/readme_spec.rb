@@ -26,6 +26,7 @@ RSpec.describe "README, Meta's health webhooks" do
                                                                  %i[keyreq app_secret]])
     expect(WaHealth::Webhook.method(:challenge).parameters).to eq([%i[req params], %i[keyreq verify_token]])
     expect(section).to include("WaHealth::Webhook.verify!(raw_body, signature_header, app_secret:)",
-                               "WaHealth::Webhook.challenge(params, verify_token:)", "WaHealth.apply_event(snapshot, event)")
+                               "WaHealth::Webhook.challenge(params, verify_token:)",
+                               "WaHealth.apply_event(snapshot, event)")
   end
 end
