@@ -13,7 +13,7 @@ use crate::webhook::apply::{apply, Action};
 use crate::webhook::event::Event;
 use crate::webhook::{parse, signature};
 
-fn guarded<T>(ruby: &Ruby, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+pub(super) fn guarded<T>(ruby: &Ruby, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| Err(panic_error(ruby)))
 }
 
