@@ -17,11 +17,14 @@ require_relative "wa_health/configuration"
 require_relative "wa_health/instrumentation"
 require_relative "wa_health/registration"
 require_relative "wa_health/fetch_many"
+require_relative "wa_health/webhook"
+require_relative "wa_health/webhook_endpoint"
 
 # WhatsApp Business phone number health and registration, for Chatwoot.
 module WaHealth
   extend Instrumentation
   extend Registration
+  extend Events
 
   class << self
     def config

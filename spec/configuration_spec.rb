@@ -49,4 +49,20 @@ RSpec.describe WaHealth::Configuration do
     WaHealth.configure { |c| c.timeout = -1 }
     expect { WaHealth.config.graph_settings }.to raise_error(ArgumentError, /timeout/)
   end
+
+  it "holds the webhooks' settings, checks them, and never shows the verify token" do
+    handler = ->(_event) {}
+    WaHealth.configure do |config|
+      config.webhook_verify_token = "verify-token-kept-secret"
+      config.app_secret = "app-secret-kept-secret"
+    end
+    WaHealth.event_handler = handler
+    expect(WaHealth.config.event_handler).to be(handler)
+    expect(WaHealth.config.webhook_verify_token).to eq("verify-token-kept-secret")
+    expect(WaHealth.config.inspect).to include("webhook_verify_token=[REDACTED]")
+    expect(WaHealth.config.inspect).not_to include("kept-secret")
+    expect { WaHealth.registration_sink = "not callable" }.to raise_error(ArgumentError, /registration_sink/)
+    expect { WaHealth.config.webhook_verify_token = " " }
+      .to raise_error(ArgumentError, /webhook_verify_token is missing/)
+  end
 end

@@ -44,6 +44,15 @@ module WaHealth
     # it idempotent (an upsert).
     attr_reader :health_sink
 
+    # Meta's health webhooks (WaHealth::WebhookEndpoint; the signature is checked with app_secret):
+    # - webhook_verify_token: the token Meta's subscription GET must carry (hub.verify_token);
+    # - event_handler: event Hash (WaHealth::Webhook.parse) -> anything; called in the request, once per
+    #   health event, so it must not make network calls (apply the event, persist, enqueue jobs);
+    # - registration_sink: (channel id, PIN String or error) -> persists; called by WaHealth::EventJob
+    #   with the PIN after Meta accepted a registration (store it: Meta now expects it), or with the
+    #   WaHealth::Error of a failed one (record the attempt).
+    attr_reader :webhook_verify_token, :event_handler, :registration_sink
+
     def initialize
       @api_version = ENV.fetch("WA_HEALTH_API_VERSION", DEFAULT_API_VERSION)
       @base_url = ENV.fetch("WA_HEALTH_GRAPH_URL", DEFAULT_BASE_URL)
@@ -54,6 +63,9 @@ module WaHealth
       @instrumenter = nil
       @credentials_resolver = nil
       @health_sink = nil
+      @webhook_verify_token = nil
+      @event_handler = nil
+      @registration_sink = nil
       SWEEP_DEFAULTS.each { |name, value| instance_variable_set(:"@#{name}", value) }
       @lock = Mutex.new
       @graph_settings = nil
@@ -82,6 +94,18 @@ module WaHealth
 
     def health_sink=(callable)
       @health_sink = callable_or_nil(callable, :health_sink)
+    end
+
+    def webhook_verify_token=(token)
+      @webhook_verify_token = token.nil? ? nil : Validate.secret(token, :webhook_verify_token)
+    end
+
+    def event_handler=(callable)
+      @event_handler = callable_or_nil(callable, :event_handler)
+    end
+
+    def registration_sink=(callable)
+      @registration_sink = callable_or_nil(callable, :registration_sink)
     end
 
     # The native settings for talking to the Graph API, built once and shared by every thread.
@@ -116,7 +140,8 @@ module WaHealth
     def inspect
       "#<#{self.class.name} api_version=#{api_version.inspect} base_url=#{without_userinfo(base_url).inspect} " \
         "timeout=#{timeout.inspect} open_timeout=#{open_timeout.inspect} " \
-        "app_secret=#{app_secret ? '[REDACTED]' : 'nil'}>"
+        "app_secret=#{app_secret ? '[REDACTED]' : 'nil'} " \
+        "webhook_verify_token=#{webhook_verify_token ? '[REDACTED]' : 'nil'}>"
     end
     alias to_s inspect
 

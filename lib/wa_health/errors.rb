@@ -68,4 +68,12 @@ module WaHealth
   # Code 100 with subcode 2388001 when Meta says "This number is registered to an existing WhatsApp
   # account": the number is still on a phone's WhatsApp; its owner must delete that account first.
   class NumberInUseError < ApiError; end
+
+  # WaHealth::Webhook.verify!: the X-Hub-Signature-256 header is missing, malformed, or does not match
+  # the body for the app secret. The message never quotes the secret or the expected signature.
+  class WebhookSignatureError < Error; end
+
+  # WaHealth::Webhook.parse: the body is not JSON, not Meta's envelope (entry[].changes[]), over 1 MiB,
+  # or nested over 64 levels. The message never quotes the body.
+  class WebhookPayloadError < Error; end
 end

@@ -147,5 +147,7 @@ module WaHealth
   end
 end
 
+require_relative "event_job"
+
 # Required on its own, this file loads the gem after defining the job (wa_health.rb then skips it).
 require "wa_health" unless defined?(WaHealth::Registration)

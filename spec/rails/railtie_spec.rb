@@ -79,4 +79,15 @@ RSpec.describe WaHealth::Railtie do
     expect(out).to eq(%(["v21.0", true, true, "constant"]\n))
     expect(err).not_to match(/circular require/)
   end
+
+  it "maps the webhooks' settings and hides the verify token in config.wa_health.inspect" do
+    handler = ->(_event) {}
+    options.webhook_verify_token = "railtie-verify-token"
+    options.event_handler = handler
+    described_class.apply(options)
+    expect(WaHealth.config.webhook_verify_token).to eq("railtie-verify-token")
+    expect(WaHealth.config.event_handler).to be(handler)
+    expect(options.inspect).not_to include("railtie-verify-token")
+    expect(Rails.application.config.filter_parameters).to include(:verify_token)
+  end
 end

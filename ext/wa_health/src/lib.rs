@@ -12,6 +12,7 @@ mod registration;
 mod schedule;
 mod secrets;
 mod usage;
+mod webhook;
 
 #[cfg(test)]
 mod test_support;
@@ -20,6 +21,7 @@ use magnus::{function, method, prelude::*, Error, Ruby};
 
 use binding::graph::{self, RbGraphSettings};
 use binding::rules;
+use binding::webhook as hooks;
 
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
@@ -55,6 +57,14 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method(
         "next_registration_at",
         function!(rules::next_registration_at, 4),
+    )?;
+    native.define_singleton_method("webhook_verify", function!(hooks::verify, 3))?;
+    native.define_singleton_method("webhook_parse", function!(hooks::parse, 1))?;
+    native.define_singleton_method("webhook_challenge", function!(hooks::challenge, 4))?;
+    native.define_singleton_method("apply_event", function!(hooks::apply_event, 2))?;
+    native.const_set(
+        "WEBHOOK_MAX_BODY_BYTES",
+        crate::webhook::parse::MAX_BODY_BYTES,
     )?;
     Ok(())
 }

@@ -37,6 +37,27 @@ const KEYS: &[&str] = &[
     "name",
     "owner_business_info",
     "success",
+    // Webhook envelopes and health events.
+    "entry",
+    "changes",
+    "field",
+    "value",
+    "time",
+    "event",
+    "decision",
+    "phone_number",
+    "requested_verified_name",
+    "rejection_reason",
+    "current_limit",
+    "old_limit",
+    "max_daily_conversations_per_business",
+    "ban_info",
+    "waba_ban_state",
+    "restriction_info",
+    "restriction_type",
+    "expiration",
+    "violation_info",
+    "disconnection_info",
 ];
 
 fn key() -> impl Strategy<Value = String> {
@@ -68,6 +89,13 @@ fn leaf() -> impl Strategy<Value = Value> {
                 "2388001",
                 "",
                 "EAAGm0PX4ZCpsBAabcdefghijk",
+                "REJECTED",
+                "FLAGGED",
+                "DISABLED_UPDATE",
+                "DISABLE",
+                "PARTNER_REMOVED",
+                "TIER_10K",
+                "TIER_UNLIMITED",
             ][..]
         )
         .prop_map(|s| Value::String(s.to_string())),

@@ -7,6 +7,7 @@ require "stringio"
 require "rails"
 require "active_record/railtie"
 require "action_controller/railtie"
+require "sidekiq"
 require "wa_health"
 require "wa_health/rails"
 
@@ -34,5 +35,7 @@ module RailsApp
     # What Chatwoot's config/application.rb would set (base_url points at FakeGraph in each spec).
     config.wa_health.api_version = "v24.0"
     config.wa_health.timeout = 5
+    config.wa_health.webhook_verify_token = "rails-app-webhook-verify-token"
+    config.wa_health.event_handler = ->(event) { Channel::Whatsapp.receive_health_event(event) }
   end
 end

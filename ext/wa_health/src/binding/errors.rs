@@ -38,6 +38,8 @@ error_classes!(
     RateLimitError,
     DisplayNamePendingError,
     NumberInUseError,
+    WebhookSignatureError,
+    WebhookPayloadError,
 );
 
 fn instantiate<A: magnus::ArgList>(ruby: &Ruby, class_name: &str, args: A) -> Error {
@@ -50,7 +52,7 @@ fn instantiate<A: magnus::ArgList>(ruby: &Ruby, class_name: &str, args: A) -> Er
     build().unwrap_or_else(|error| error)
 }
 
-fn raise(ruby: &Ruby, class_name: &str, message: &str) -> Error {
+pub fn raise(ruby: &Ruby, class_name: &str, message: &str) -> Error {
     instantiate(ruby, class_name, (message,))
 }
 

@@ -8,6 +8,7 @@ pub mod graph;
 pub mod interrupt;
 pub mod nogvl;
 pub mod rules;
+pub mod webhook;
 
 #[cfg(test)]
 mod tests;

@@ -180,3 +180,31 @@ fn a_panic_inside_a_request_becomes_a_ruby_error() {
     let after = super::graph::perform(&ruby, |_engine| async { Ok(7) }).unwrap();
     assert_eq!(after, 7);
 }
+
+/// The webhook entry points raise the gem's classes, and a panic inside one becomes `WaHealth::Error`
+/// instead of magnus's `fatal` (which would end the process).
+#[ruby_test]
+fn webhook_entry_points_raise_typed_errors_and_contain_panics() {
+    let ruby = ruby();
+    load_error_classes(&ruby);
+    let class_name = |error: magnus::Error| error.value().unwrap().class().inspect();
+    let body = ruby.str_new("{}");
+    let bad_signature = super::webhook::verify(&ruby, body, Some("sha256=00".into()), "s".into());
+    assert_eq!(
+        class_name(bad_signature.unwrap_err()),
+        "WaHealth::WebhookSignatureError"
+    );
+    let not_json = super::webhook::parse(&ruby, ruby.str_new("nope"));
+    assert_eq!(
+        class_name(not_json.unwrap_err()),
+        "WaHealth::WebhookPayloadError"
+    );
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let panicked: Result<(), magnus::Error> = super::webhook::guarded(&ruby, || {
+        panic!("deliberate panic in a webhook entry point")
+    });
+    std::panic::set_hook(previous);
+    let error = panicked.unwrap_err();
+    assert_eq!(class_name(error), "WaHealth::Error");
+}

@@ -45,6 +45,25 @@ module Channel
       ).perform
     end
 
+    # WaHealth.event_handler (README "Meta's health webhooks"): every Cloud API channel of the event's WABA
+    # applies it to its snapshot; network work goes to WaHealth::EventJob.
+    def self.receive_health_event(event)
+      where(provider: "whatsapp_cloud").where("provider_config ->> 'business_account_id' = ?", event[:waba_id])
+                                       .find_each { |channel| channel.apply_health_event(event) }
+    end
+
+    def apply_health_event(event)
+      snapshot, actions = WaHealth.apply_event(health_snapshot, event)
+      update!(health_snapshot: snapshot) unless snapshot.equal?(health_snapshot)
+      actions.each do |action|
+        case action[:type]
+        when :reauthorize then update!(reauthorization_required: true)
+        when :notify_risk then Rails.logger.warn("[wa_health] channel #{id}: #{action[:message]}")
+        end
+      end
+      WaHealth::EventJob.enqueue(id, actions)
+    end
+
     private
 
     def last_channel_of_waba?

@@ -1,0 +1,159 @@
+//! Ruby entry points for Meta's health webhooks (src/webhook/). Every entry point catches panics:
+//! magnus would turn one into `fatal`, which ends the process.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use magnus::value::ReprValue;
+use magnus::{Error, IntoValue, RArray, RHash, RString, Ruby, Value};
+use serde_json::Value as Json;
+
+use super::convert::{json_to_ruby, ruby_to_json};
+use super::errors::{panic_error, raise};
+use crate::webhook::apply::{apply, Action};
+use crate::webhook::event::Event;
+use crate::webhook::{parse, signature};
+
+pub(super) fn guarded<T>(ruby: &Ruby, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| Err(panic_error(ruby)))
+}
+
+/// JSON as Ruby with Symbol keys at every level (the typed parts of events and actions).
+fn json_to_ruby_symbols(ruby: &Ruby, value: &Json) -> Value {
+    match value {
+        Json::Object(map) => {
+            let hash = ruby.hash_new();
+            for (key, item) in map {
+                let _ = hash.aset(ruby.to_symbol(key), json_to_ruby_symbols(ruby, item));
+            }
+            hash.as_value()
+        }
+        Json::Array(items) => {
+            let array = ruby.ary_new_capa(items.len());
+            for item in items {
+                let _ = array.push(json_to_ruby_symbols(ruby, item));
+            }
+            array.as_value()
+        }
+        other => json_to_ruby(ruby, other),
+    }
+}
+
+/// The event as a Hash: Symbol keys, `kind` a Symbol, Meta's `value` with String keys as
+/// `JSON.parse` gives.
+fn event_to_ruby(ruby: &Ruby, event: &Event) -> RHash {
+    let hash = ruby.hash_new();
+    for (key, value) in event.pairs() {
+        let value = match key {
+            "kind" => ruby.to_symbol(event.kind.as_str()).as_value(),
+            "value" => json_to_ruby(ruby, &value),
+            _ => json_to_ruby_symbols(ruby, &value),
+        };
+        let _ = hash.aset(ruby.to_symbol(key), value);
+    }
+    hash
+}
+
+fn action_to_ruby(ruby: &Ruby, action: &Action) -> RHash {
+    let hash = ruby.hash_new();
+    let _ = hash.aset(ruby.to_symbol("type"), ruby.to_symbol(action.kind.as_str()));
+    let _ = hash.aset(ruby.to_symbol("reason"), ruby.to_symbol(action.reason));
+    let _ = hash.aset(ruby.to_symbol("message"), action.message.as_str());
+    let meta = Json::Object(action.meta.clone());
+    let _ = hash.aset(ruby.to_symbol("meta"), json_to_ruby_symbols(ruby, &meta));
+    hash
+}
+
+/// `Native.webhook_verify(body, header, app_secret)`: true, or raises WebhookSignatureError.
+pub fn verify(
+    ruby: &Ruby,
+    body: RString,
+    header: Option<String>,
+    app_secret: String,
+) -> Result<bool, Error> {
+    guarded(ruby, || {
+        if app_secret.is_empty() {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                "app_secret is missing",
+            ));
+        }
+        // SAFETY: the slice is read while the GVL is held and nothing here calls into Ruby, so the
+        // String cannot be changed or collected meanwhile.
+        let bytes = unsafe { body.as_slice() };
+        signature::verify(bytes, header.as_deref(), app_secret.as_bytes())
+            .map(|()| true)
+            .map_err(|e| raise(ruby, "WebhookSignatureError", &e.to_string()))
+    })
+}
+
+/// `Native.webhook_parse(body)`: an Array of event Hashes, or raises WebhookPayloadError.
+pub fn parse(ruby: &Ruby, body: RString) -> Result<RArray, Error> {
+    guarded(ruby, || {
+        // SAFETY: as in `verify`; parsing calls no Ruby.
+        let events = parse::parse(unsafe { body.as_slice() })
+            .map_err(|e| raise(ruby, "WebhookPayloadError", &e.to_string()))?;
+        let array = ruby.ary_new_capa(events.len());
+        for event in &events {
+            array.push(event_to_ruby(ruby, event))?;
+        }
+        Ok(array)
+    })
+}
+
+/// `Native.webhook_challenge(mode, token, challenge, verify_token)`: the challenge or nil.
+pub fn challenge(
+    ruby: &Ruby,
+    mode: Option<String>,
+    token: Option<String>,
+    challenge: Option<String>,
+    verify_token: String,
+) -> Result<Option<String>, Error> {
+    guarded(ruby, || {
+        Ok(signature::challenge(
+            mode.as_deref(),
+            token.as_deref(),
+            challenge.as_deref(),
+            &verify_token,
+        )
+        .map(str::to_owned))
+    })
+}
+
+/// `Native.apply_event(snapshot, event)`: `{changes: {String => value}, actions: [...], skipped: Symbol or nil}`.
+pub fn apply_event(ruby: &Ruby, snapshot: Option<Value>, event: Value) -> Result<RHash, Error> {
+    guarded(ruby, || {
+        let snapshot = match snapshot.map(|s| ruby_to_json(ruby, s)).transpose()? {
+            None | Some(Json::Null) => serde_json::Map::new(),
+            Some(Json::Object(map)) => map,
+            Some(_) => {
+                return Err(Error::new(
+                    ruby.exception_arg_error(),
+                    "snapshot must be a Hash or nil",
+                ))
+            }
+        };
+        let event: Event = serde_json::from_value(ruby_to_json(ruby, event)?).map_err(|e| {
+            Error::new(
+                ruby.exception_arg_error(),
+                format!("event is not a WaHealth::Webhook event ({e})"),
+            )
+        })?;
+        let outcome = apply(&snapshot, &event.normalized());
+        let answer = ruby.hash_new();
+        let changes = ruby.hash_new();
+        for (key, value) in &outcome.changes {
+            changes.aset(key.as_str(), json_to_ruby(ruby, value))?;
+        }
+        answer.aset(ruby.to_symbol("changes"), changes)?;
+        let actions = ruby.ary_new_capa(outcome.actions.len());
+        for action in &outcome.actions {
+            actions.push(action_to_ruby(ruby, action))?;
+        }
+        answer.aset(ruby.to_symbol("actions"), actions)?;
+        let skipped = outcome
+            .skipped
+            .map(|s| ruby.to_symbol(s.as_str()).into_value_with(ruby));
+        answer.aset(ruby.to_symbol("skipped"), skipped)?;
+        Ok(answer)
+    })
+}

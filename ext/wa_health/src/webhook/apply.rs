@@ -1,0 +1,220 @@
+//! From a health event to what changes in the number's snapshot and what to do about it.
+//!
+//! The snapshot is the health Hash `WaHealth.fetch` returns (or one stored from it), as JSON. The
+//! outcome is the members to set in it and actions as data; the caller merges and acts.
+//!
+//! Order and repeats: Meta delivers events late, twice or out of order. The snapshot remembers, per
+//! `field`, the time of the latest event applied and a fingerprint of each event applied at that
+//! second ([`APPLIED_EVENTS`]), plus the latest time of all ([`LAST_EVENT_AT`]). An event older than
+//! the latest of its field, or one already applied, changes nothing and yields no action. Per field
+//! rather than overall, so that a name approval delivered after a later quality update is not lost.
+//! An event without a time cannot be ordered: it is applied, and remembered nowhere.
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::event::{digits, Event, Kind};
+use super::rules::Rules;
+
+pub const LAST_EVENT_AT: &str = "last_event_at";
+pub const APPLIED_EVENTS: &str = "applied_events";
+/// Fingerprints kept for one field and second (a body rarely holds more than one change per field).
+const MAX_KEYS_PER_SECOND: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionType {
+    /// Register the number now (its display name was approved while registration was incomplete).
+    RegisterNow,
+    /// Tell people: Meta's reasons are in the action's `meta`.
+    NotifyRisk,
+    /// The business removed the app: the channel needs a new authorization.
+    Reauthorize,
+    /// Something changed that the event does not carry: read the health again.
+    Refresh,
+}
+
+impl ActionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionType::RegisterNow => "register_now",
+            ActionType::NotifyRisk => "notify_risk",
+            ActionType::Reauthorize => "reauthorize",
+            ActionType::Refresh => "refresh",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    pub kind: ActionType,
+    /// Why, as a stable snake_case identifier.
+    pub reason: &'static str,
+    /// One sentence for an operator, with Meta's words.
+    pub message: String,
+    /// Meta's facts behind the action (event, decision, rejection reason, ban state, ...).
+    pub meta: Map<String, Value>,
+}
+
+/// Why an event changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// Not a health field.
+    NotHealth,
+    /// It names another phone number than the snapshot's.
+    OtherNumber,
+    /// It comes from another WABA than the snapshot's.
+    OtherAccount,
+    /// Older than the latest event of its field already applied.
+    Stale,
+    /// Already applied.
+    Duplicate,
+}
+
+impl Skip {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Skip::NotHealth => "not_health",
+            Skip::OtherNumber => "other_number",
+            Skip::OtherAccount => "other_account",
+            Skip::Stale => "stale",
+            Skip::Duplicate => "duplicate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    /// Snapshot members to set (top-level keys).
+    pub changes: Map<String, Value>,
+    pub actions: Vec<Action>,
+    pub skipped: Option<Skip>,
+}
+
+fn skipped(skip: Skip) -> Outcome {
+    Outcome {
+        skipped: Some(skip),
+        ..Outcome::default()
+    }
+}
+
+pub(super) fn upper(text: Option<&str>) -> Option<String> {
+    text.map(|t| t.trim().to_ascii_uppercase())
+        .filter(|t| !t.is_empty())
+}
+
+pub(super) fn member<'a>(snapshot: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    snapshot.get(key).and_then(Value::as_str)
+}
+
+fn graph_id(text: &str) -> Option<&str> {
+    let text = text.trim();
+    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then_some(text)
+}
+
+/// Identifies one delivery of one change: every member of the event (sorted keys), Meta's value
+/// included.
+fn fingerprint(event: &Event) -> String {
+    let members: Map<String, Value> = event
+        .pairs()
+        .into_iter()
+        .filter(|(key, _)| *key != "kind")
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
+    let digest = Sha256::digest(Value::Object(members).to_string().as_bytes());
+    hex::encode(&digest[..8])
+}
+
+/// The latest time applied for `field` and the fingerprints applied at that time.
+fn cursor(snapshot: &Map<String, Value>, field: &str) -> Option<(i64, Vec<String>)> {
+    let entry = snapshot.get(APPLIED_EVENTS)?.as_object()?.get(field)?;
+    let at = entry.get("at")?.as_i64()?;
+    let keys = match entry.get("keys") {
+        Some(Value::Array(keys)) => keys
+            .iter()
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some((at, keys))
+}
+
+/// Whether the event is about another number or WABA than the snapshot's (when both sides say).
+fn elsewhere(snapshot: &Map<String, Value>, event: &Event) -> Option<Skip> {
+    let own_phone = member(snapshot, "display_phone_number").map(digits);
+    if let (Some(theirs), Some(own)) = (event.phone_digits(), own_phone) {
+        if !own.is_empty() && own != theirs {
+            return Some(Skip::OtherNumber);
+        }
+    }
+    let own_waba = ["business_account_id", "business_id"]
+        .iter()
+        .find_map(|key| member(snapshot, key).and_then(graph_id));
+    let their_waba = event.waba_id.as_deref().and_then(graph_id);
+    match (their_waba, own_waba) {
+        (Some(theirs), Some(own)) if theirs != own => Some(Skip::OtherAccount),
+        _ => None,
+    }
+}
+
+pub fn apply(snapshot: &Map<String, Value>, event: &Event) -> Outcome {
+    if event.kind == Kind::Unknown {
+        return skipped(Skip::NotHealth);
+    }
+    if let Some(skip) = elsewhere(snapshot, event) {
+        return skipped(skip);
+    }
+    let mut changes = Map::new();
+    if let Some(time) = event.time {
+        let key = fingerprint(event);
+        let mut keys = match cursor(snapshot, &event.field) {
+            Some((at, _)) if time < at => return skipped(Skip::Stale),
+            Some((at, keys)) if time == at && keys.contains(&key) => {
+                return skipped(Skip::Duplicate)
+            }
+            Some((at, keys)) if time == at => keys,
+            _ => Vec::new(),
+        };
+        keys.push(key);
+        let excess = keys.len().saturating_sub(MAX_KEYS_PER_SECOND);
+        keys.drain(..excess);
+        let mut applied = snapshot
+            .get(APPLIED_EVENTS)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        applied.insert(event.field.clone(), json!({"at": time, "keys": keys}));
+        changes.insert(APPLIED_EVENTS.into(), Value::Object(applied));
+        let latest = snapshot.get(LAST_EVENT_AT).and_then(Value::as_i64);
+        changes.insert(
+            LAST_EVENT_AT.into(),
+            json!(latest.map_or(time, |l| l.max(time))),
+        );
+    }
+    let mut rules = Rules::new(snapshot, event, changes);
+    match event.kind {
+        Kind::NameUpdate => rules.name_update(),
+        Kind::QualityUpdate => rules.quality_update(),
+        Kind::AccountUpdate => rules.account_update(),
+        Kind::AccountReview => rules.account_review(),
+        Kind::CapabilityUpdate => rules.capability_update(),
+        Kind::Unknown => {}
+    }
+    let Rules {
+        changes,
+        mut actions,
+        ..
+    } = rules;
+    if actions.iter().any(|a| a.kind == ActionType::RegisterNow) {
+        // The job that registers reads the health afterwards anyway.
+        actions.retain(|a| a.kind != ActionType::Refresh);
+    }
+    Outcome {
+        changes,
+        actions,
+        skipped: None,
+    }
+}
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;
