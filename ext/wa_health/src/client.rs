@@ -10,7 +10,10 @@ use reqwest::{Method, Url};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{api_error_from_response, ErrorContext, GraphError, GraphResult};
+use crate::error::{
+    api_error_from_response, parse_success_body, ErrorContext, GraphError, GraphResult,
+    SuccessBodyError,
+};
 use crate::secrets::Secrets;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -432,26 +435,6 @@ async fn read_answer(
             status.as_u16()
         )),
     })
-}
-
-#[derive(Debug, PartialEq)]
-enum SuccessBodyError {
-    ErrorEnvelope,
-    Invalid(&'static str),
-}
-
-fn parse_success_body(body: &[u8]) -> Result<Map<String, Value>, SuccessBodyError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(SuccessBodyError::Invalid("an empty body"));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) if matches!(map.get("error"), Some(Value::Object(_))) => {
-            Err(SuccessBodyError::ErrorEnvelope)
-        }
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(SuccessBodyError::Invalid("JSON that is not an object")),
-        Err(_) => Err(SuccessBodyError::Invalid("a body that is not valid JSON")),
-    }
 }
 
 fn body_too_large() -> GraphError {

@@ -3,7 +3,7 @@
 //! Classification decides on `code` and `error_subcode`, never on message text (Meta's advice).
 //! Every message that leaves this module has been passed through [`Secrets::redact`].
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::meaning::Meaning;
 use crate::secrets::Secrets;
@@ -70,6 +70,27 @@ impl GraphError {
             _ => Value::Null,
         };
         serde_json::json!({"class": class, "message": self.to_string(), "code": code})
+    }
+}
+
+/// What a 2xx body that is not the JSON object Meta answers with is.
+#[derive(Debug, PartialEq)]
+pub enum SuccessBodyError {
+    ErrorEnvelope,
+    Invalid(&'static str),
+}
+
+pub fn parse_success_body(body: &[u8]) -> Result<Map<String, Value>, SuccessBodyError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(SuccessBodyError::Invalid("an empty body"));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) if matches!(map.get("error"), Some(Value::Object(_))) => {
+            Err(SuccessBodyError::ErrorEnvelope)
+        }
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(SuccessBodyError::Invalid("JSON that is not an object")),
+        Err(_) => Err(SuccessBodyError::Invalid("a body that is not valid JSON")),
     }
 }
 
