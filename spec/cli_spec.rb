@@ -6,6 +6,7 @@ require "open3"
 require "pty"
 require "rbconfig"
 require "time"
+require "wa_health/cli"
 require "tmpdir"
 
 # bin/wa_health and exe/wa_health, run as the user runs them: a separate Ruby process.
@@ -40,12 +41,43 @@ RSpec.describe "wa_health command" do
     [output.gsub("\r\n", "\n"), status.exitstatus]
   end
 
+  # Starts the command in the background; returns its pid and its standard output and error (pipes).
+  define_method(:spawn_wa_health) do |*args, env: {}|
+    out_reader, out_writer = IO.pipe
+    err_reader, err_writer = IO.pipe
+    pid = Process.spawn(base_env.merge(env), RbConfig.ruby, "-I", File.join(root, "lib"),
+                        File.join(root, "bin/wa_health"), *args, out: out_writer, err: err_writer, chdir: root)
+    [out_writer, err_writer].each(&:close)
+    [pid, out_reader, err_reader]
+  end
+
+  # Sends SIGINT; returns the exit status (nil for a signal death) and the seconds the process took to exit.
+  def interrupt(pid)
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    Process.kill("INT", pid)
+    status = Process.wait2(pid).last
+    [status.exitstatus, Process.clock_gettime(Process::CLOCK_MONOTONIC) - started]
+  end
+
+  def stop(pid)
+    Process.kill("KILL", pid)
+    Process.wait(pid)
+  rescue Errno::ESRCH, Errno::ECHILD
+    nil # already gone
+  end
+
+  # The options that take a value, by command: each spec of a command passes every one of them as --name=value.
+  value_options = { "demo" => [], "check" => %w[--phone-number-id --business-account-id --api-version --base-url
+                                                --timeout], "decide" => [] }
+
+  # One line on standard error, ending with the hint to the help of the command it names.
   def expect_one_line_usage_error(result, pattern)
     out, err, status = result
     expect(status).to eq(2)
     expect(out).to eq("")
     expect(err.lines.size).to eq(1)
     expect(err).to match(pattern)
+    expect(err).to match(/\Awa_health( [a-z]+|): .+ \(see: wa_health\1 --help\)\n\z/)
   end
 
   describe "the top level" do
@@ -60,9 +92,37 @@ RSpec.describe "wa_health command" do
       expect(wa_health("--version")).to eq(["wa_health #{WaHealth::VERSION}\n", "", 0])
     end
 
+    it "lists --help and --version in its help" do
+      out, = wa_health("--help")
+      expect(out).to match(/^  -h, --help +show this help$/).and match(/^  -v, --version +print the version$/)
+      expect(wa_health("-v")).to eq(["wa_health #{WaHealth::VERSION}\n", "", 0])
+    end
+
+    it "shows a command's own help for `help COMMAND`, as `COMMAND --help` does, for every command" do
+      top, = wa_health("--help")
+      expect(wa_health("help")).to eq([top, "", 0])
+      WaHealth::CLI::COMMANDS.each_key do |name|
+        out, err, status = wa_health("help", name)
+        expect([err, status]).to eq(["", 0])
+        expect(out).to start_with("Usage: wa_health #{name}")
+        expect(out).to include("-h, --help")
+        expect(wa_health(name, "--help")).to eq([out, "", 0])
+      end
+      expect(wa_health("check", "-h")).to eq([wa_health("help", "check").first, "", 0])
+      expect_one_line_usage_error(wa_health("help", "dmeo"), /\Awa_health: unknown command dmeo \(see/)
+    end
+
+    it "names every option that takes a value in the spec of its command (which passes it as --name=value)" do
+      WaHealth::CLI::COMMANDS.each_key do |name|
+        parser = WaHealth::CLI.const_get(name.capitalize).new(WaHealth::CLI.new).parser
+        takes_value = parser.top.list.grep(OptionParser::Switch::RequiredArgument).flat_map(&:long)
+        expect(takes_value).to match_array(value_options.fetch(name)), name
+      end
+    end
+
     it "gives a one-line error and exit 2 for a missing or unknown command" do
-      expect_one_line_usage_error(wa_health, /\Awa_health: missing command/)
-      expect_one_line_usage_error(wa_health("dmeo"), /\Awa_health: unknown command dmeo; see `wa_health --help`/)
+      expect_one_line_usage_error(wa_health, /\Awa_health: missing command \(demo, check, decide\) \(see:/)
+      expect_one_line_usage_error(wa_health("dmeo"), /\Awa_health: unknown command dmeo \(see: wa_health --help\)\n\z/)
     end
 
     it "does not repeat an unknown command that could be a pasted token" do
@@ -165,8 +225,21 @@ RSpec.describe "wa_health command" do
       out, _, status = wa_health("demo", "--help")
       expect(status).to eq(0)
       expect(out).to include("Usage: wa_health demo", "--json")
-      expect_one_line_usage_error(wa_health("demo", "--fast"), /\Awa_health demo: invalid option: --fast; see/)
+      expect_one_line_usage_error(wa_health("demo", "--fast"), /\Awa_health demo: invalid option: --fast \(see/)
       expect_one_line_usage_error(wa_health("demo", "now"), /\Awa_health demo: unexpected argument/)
+    end
+  end
+
+  describe "--json" do
+    it "prints a usage error of any command that has --json as JSON on standard output, not as text" do
+      { %w[demo now --json] => ["demo", "unexpected argument"],
+        %w[demo --json --fast] => ["demo", "invalid option: --fast"],
+        %w[decide --json a.json b.json] => ["decide", "expected at most one FILE"] }.each do |args, (name, message)|
+        out, err, status = wa_health(*args)
+        expect([err, status]).to eq(["", 2])
+        expect(JSON.parse(out)).to eq("result" => "error", "error" => { "type" => "usage", "message" => message,
+                                                                        "help" => "wa_health #{name} --help" })
+      end
     end
   end
 
@@ -239,14 +312,16 @@ RSpec.describe "wa_health command" do
       expect(status).to eq(2)
       json = JSON.parse(out)
       expect(json["result"]).to eq("error")
-      expect(json["error"]).to include("class" => "WaHealth::AuthorizationError", "code" => 190,
+      expect(json["advice"]).to include("reauthorize the inbox")
+      expect(json["error"]).to include("type" => "authorization_error", "class" => "WaHealth::AuthorizationError",
+                                       "code" => 190, "http_status" => 400, "fbtrace_id" => "FakeTrace",
                                        "message" => "WhatsApp API request failed: HTTP 400, code 190: " \
                                                     "Invalid OAuth access token [REDACTED]. Next step: Reauthorize " \
                                                     "the channel: the access token is missing, expired or lacks a " \
                                                     "permission.")
     end
 
-    it "exits 2 when Meta cannot be reached" do
+    it "exits 2 when Meta cannot be reached, with the error as JSON with --json" do
       port = fake.port
       fake.stop
       _, err, status = wa_health("check", "--base-url", "http://127.0.0.1:#{port}", "--phone-number-id", "1001",
@@ -254,30 +329,81 @@ RSpec.describe "wa_health command" do
       expect(status).to eq(2)
       expect(err).to start_with("wa_health check: ConnectionError")
       expect(err).not_to include(token)
+      out, err, status = wa_health("check", "--base-url", "http://127.0.0.1:#{port}", "--phone-number-id", "1001",
+                                   "--json", env: { "WA_HEALTH_ACCESS_TOKEN" => token })
+      expect([err, status]).to eq(["", 2])
+      expect(JSON.parse(out)["error"]).to include("type" => "connection_error", "class" => "WaHealth::ConnectionError",
+                                                  "message" => start_with("cannot connect to the WhatsApp API"))
     end
 
     it "reads the token only from the environment: a missing variable or a token on the command line is refused" do
       expect_one_line_usage_error(check("--phone-number-id", "1001", env: {}),
-                                  /\Awa_health check: WA_HEALTH_ACCESS_TOKEN is not set\n\z/)
+                                  /\Awa_health check: WA_HEALTH_ACCESS_TOKEN is not set \(see/)
       expect_one_line_usage_error(check("--phone-number-id", "1001", "--access-token=#{token}"),
-                                  /invalid option: --access-token \(the token is read from WA_HEALTH_ACCESS_TOKEN/)
+                                  /invalid option: --access-token; the token is read from WA_HEALTH_ACCESS_TOKEN/)
       expect_one_line_usage_error(check("--phone-number-id", "1001", "--access-token", token),
                                   /invalid option: --access-token/)
       expect_one_line_usage_error(check("--phone-number-id", "1001", token), /unexpected argument/)
-      expect_one_line_usage_error(check("--phone-number-id", "1001", "-t#{token}"), /invalid option: -t;/)
+      expect_one_line_usage_error(check("--phone-number-id", "1001", "-t#{token}"), /invalid option: -t \(see/)
       expect(fake.requests).to be_empty
     end
 
     it "gives a one-line error and exit 2 for missing or bad arguments and unknown flags" do
-      expect_one_line_usage_error(check, /\Awa_health check: missing --phone-number-id\n\z/)
+      expect_one_line_usage_error(check,
+                                  /\Awa_health check: missing --phone-number-id \(see: wa_health check --help\)\n\z/)
       expect_one_line_usage_error(check("--phone-number-id"), /missing argument: --phone-number-id/)
       expect_one_line_usage_error(check("--phone-number-id", "12/34"),
-                                  /\Awa_health check: phone_number_id must be a Graph id made of digits; see/)
+                                  /\Awa_health check: phone_number_id must be a Graph id made of digits \(see/)
       expect_one_line_usage_error(check("--phone-number-id", "1001", "--verbose"), /invalid option: --verbose/)
-      expect_one_line_usage_error(check("--phone", "1001"), /invalid option: --phone;/)
+      expect_one_line_usage_error(check("--phone", "1001"), /invalid option: --phone \(see/)
+      expect_one_line_usage_error(check("--phone=1001"), /invalid option: --phone \(see/)
       expect_one_line_usage_error(check("--phone-number-id", "1001", "--timeout", "soon"),
                                   /invalid argument: --timeout/)
       expect(fake.requests).to be_empty
+    end
+
+    it "takes every option's value after = as well as after a space" do
+      values = { "--phone-number-id" => "1001", "--business-account-id" => "2001", "--api-version" => "v24.0",
+                 "--base-url" => fake.url, "--timeout" => "5" }
+      expect(values.keys).to match_array(value_options["check"])
+      out, err, status = wa_health("check", *values.map { |name, value| "#{name}=#{value}" },
+                                   env: { "WA_HEALTH_ACCESS_TOKEN" => token })
+      expect([err, status]).to eq(["", 0])
+      expect(out).to include("(phone number id 1001)", "business_id=9001&asset_id=2001")
+      expect(fake.requests.map(&:path)).to contain_exactly("/v24.0/1001", "/v24.0/2001")
+      expect_one_line_usage_error(check("--phone-number-id=1001", "--timeout=soon"),
+                                  /invalid argument: --timeout \(see/)
+    end
+
+    it "prints usage errors as JSON on standard output with --json, even when --json comes after the bad option" do
+      [[["--json"], "missing --phone-number-id"],
+       [["--verbose", "--json"], "invalid option: --verbose"],
+       [["--json", "--phone-number-id=12/34"], "phone_number_id must be a Graph id made of digits"],
+       [["--phone-number-id", "1001", "--json", token],
+        "unexpected argument (the token goes in WA_HEALTH_ACCESS_TOKEN)"]]
+        .each do |args, message|
+          out, err, status = check(*args)
+          expect([err, status]).to eq(["", 2])
+          expect(JSON.parse(out)).to eq("result" => "error", "error" => { "type" => "usage", "message" => message,
+                                                                          "help" => "wa_health check --help" })
+        end
+      expect(fake.requests).to be_empty
+    end
+
+    it "exits 130 with one line and no backtrace when interrupted while it waits for Meta" do
+      fake.latency = 20
+      pid, out, err = spawn_wa_health("check", "--base-url", fake.url, "--phone-number-id", "1001",
+                                      env: { "WA_HEALTH_ACCESS_TOKEN" => token })
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
+      sleep 0.05 while fake.requests.empty? && Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
+      expect(fake.requests.size).to eq(1) # the request is in flight: the answer comes 20 s later
+      status, seconds = interrupt(pid)
+      expect(status).to eq(130)
+      expect(seconds).to be < 5
+      expect(out.read).to eq("")
+      expect(err.read).to eq("wa_health check: interrupted\n")
+    ensure
+      stop(pid) if pid
     end
 
     it "has --help" do
@@ -323,18 +449,19 @@ RSpec.describe "wa_health command" do
     end
 
     it "gives a one-line error and exit 2 for unreadable input, extra arguments and unknown flags" do
-      expect_one_line_usage_error(wa_health("decide", stdin: "{not json"), /the input is not valid JSON\n\z/)
+      expect_one_line_usage_error(wa_health("decide", stdin: "{not json"), /the input is not valid JSON \(see/)
       expect_one_line_usage_error(wa_health("decide", stdin: "[1, 2]"), /the input must be a JSON object/)
       expect_one_line_usage_error(wa_health("decide", "/nonexistent/health.json"),
                                   %r{cannot read /nonexistent/health.json: No such file or directory})
       expect_one_line_usage_error(wa_health("decide", "a.json", "b.json"), /expected at most one FILE/)
-      expect_one_line_usage_error(wa_health("decide", "--yaml"), /\Awa_health decide: invalid option: --yaml;/)
+      expect_one_line_usage_error(wa_health("decide", "--yaml"), /\Awa_health decide: invalid option: --yaml \(see/)
     end
 
     it "does not wait for a terminal: no FILE and a TTY on standard input is a missing argument" do
       output, status = on_terminal("decide")
       expect(status).to eq(2)
-      expect(output.strip).to eq("wa_health decide: missing FILE (or pipe the health JSON into standard input)")
+      expect(output.strip).to eq("wa_health decide: missing FILE, or the health JSON on standard input " \
+                                 "(see: wa_health decide --help)")
     end
 
     it "has --help" do

@@ -10,48 +10,49 @@ module WaHealth
         Reads a health JSON object (WaHealth.fetch's Hash, a Report#as_json payload or the output of
         `wa_health check --json`) from FILE, or from standard input when FILE is - or omitted, and
         prints WaHealth.registration_decision for it.
-        Exit codes: 0 decided (whatever the decision), 2 unreadable input.
+        Exit codes: 0 decided (whatever the decision), 2 unreadable input, 130 interrupted.
       TEXT
 
       def run(argv)
-        parser = OptionParser.new do |opts|
+        return @cli.say(help) if parse!(argv)
+
+        print_decision(WaHealth.registration_decision(health(argv)))
+      end
+
+      def parser
+        @parser ||= OptionParser.new do |opts|
           opts.banner = BANNER
           @cli.common_options(opts, @options, color: false)
         end
-        @cli.parse(parser, argv, "decide")
-        return @cli.say(parser.help) if @options[:help]
-
-        print_decision(WaHealth.registration_decision(health(argv)))
       end
 
       private
 
       def health(argv)
-        raise UsageError, "wa_health decide: expected at most one FILE" if argv.size > 1
+        raise UsageError, "expected at most one FILE" if argv.size > 1
 
         source = argv.first || "-"
         parse(source == "-" ? read_stdin : File.read(source))
       rescue SystemCallError => e
-        raise UsageError, "wa_health decide: cannot read #{source}: #{e.message.sub(/ @ .*/, '')}"
+        raise UsageError, "cannot read #{source}: #{e.message.sub(/ @ .*/, '')}"
       end
 
       def read_stdin
         stdin = @cli.stdin
-        if stdin.respond_to?(:tty?) && stdin.tty?
-          raise UsageError, "wa_health decide: missing FILE (or pipe the health JSON into standard input)"
-        end
+        terminal = stdin.respond_to?(:tty?) && stdin.tty?
+        raise UsageError, "missing FILE, or the health JSON on standard input" if terminal
 
         stdin.read
       end
 
       def parse(text)
         data = JSON.parse(text)
-        data = data["report"] if data.is_a?(Hash) && data["report"].is_a?(Hash)
-        raise UsageError, "wa_health decide: the input must be a JSON object" unless data.is_a?(Hash)
+        raise UsageError, "the input must be a JSON object" unless data.is_a?(Hash)
 
+        data = data["report"] if data["report"].is_a?(Hash)
         data
       rescue JSON::ParserError
-        raise UsageError, "wa_health decide: the input is not valid JSON"
+        raise UsageError, "the input is not valid JSON"
       end
 
       def print_decision(decision)

@@ -84,16 +84,18 @@ module WaHealth
                         keyword_init: true)
 
       def run(argv)
-        parser = OptionParser.new do |opts|
-          opts.banner = BANNER
-          @cli.common_options(opts, @options)
-        end
-        @cli.parse(parser, argv, "demo")
-        return @cli.say(parser.help) if @options[:help]
-        raise UsageError, "wa_health demo: unexpected argument; see `wa_health demo --help`" if argv.any?
+        return @cli.say(help) if parse!(argv)
+        raise UsageError, "unexpected argument" if argv.any?
 
         walks = Testing::FakeGraph.start { |fake| SCENARIOS.each_with_index.map { |s, i| walk(fake, s, i + 1) } }
         @cli.say(@options[:json] ? JSON.pretty_generate(json(walks)) : DemoText.new(@cli, @options).render(walks))
+      end
+
+      def parser
+        @parser ||= OptionParser.new do |opts|
+          opts.banner = BANNER
+          @cli.common_options(opts, @options)
+        end
       end
 
       private

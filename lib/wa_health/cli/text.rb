@@ -74,6 +74,11 @@ module WaHealth
     module Advice
       module_function
 
+      # "authorization_error", "rate_limit_error", "api_error", "timeout_error", ...: the error's class.
+      def error_type(error)
+        error.class.name.split("::").last.gsub(/(?<=[a-z0-9])(?=[A-Z])/, "_").downcase
+      end
+
       def error_line(error)
         user = [error.respond_to?(:user_title) && error.user_title,
                 error.respond_to?(:user_message) && error.user_message].select { |text| text.is_a?(String) }
