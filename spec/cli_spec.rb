@@ -5,6 +5,7 @@ require "json"
 require "open3"
 require "pty"
 require "rbconfig"
+require "shellwords"
 require "time"
 require "wa_health/cli"
 require "tmpdir"
@@ -418,14 +419,18 @@ RSpec.describe "wa_health command" do
   describe "decide" do
     let(:not_provisioned) { { "code_verification_status" => "VERIFIED", "platform_type" => "NOT_APPLICABLE" } }
 
-    it "prints the decision for a health JSON file" do
+    it "prints every fact of the decision for a health JSON file, one per line" do
       Dir.mktmpdir do |dir|
         path = File.join(dir, "health.json")
         File.write(path, JSON.generate(not_provisioned))
         out, err, status = wa_health("decide", path)
         expect([err, status]).to eq(["", 0])
-        expect(out).to eq("register: yes\nreason: pending_provisioning\ndisplay name pending: no\n" \
-                          "message: #{WaHealth.registration_decision(not_provisioned).message}\n")
+        decision = WaHealth.registration_decision(not_provisioned)
+        # Whatever Decision#to_h holds (a flag added to it shows up without a change to the command).
+        expect(out.lines.map { |line| line[/\A[^:]*/] }).to eq(decision.to_h.keys.map { |key| key.to_s.tr("_", " ") })
+        expect(out.lines).to include("register: yes\n", "reason: pending_provisioning\n", "display name pending: no\n",
+                                     "verification expired: no\n", "registration incomplete: yes\n",
+                                     "not applicable: platform_type\n", "message: #{decision.message}\n")
       end
     end
 
@@ -455,6 +460,40 @@ RSpec.describe "wa_health command" do
                                   %r{cannot read /nonexistent/health.json: No such file or directory})
       expect_one_line_usage_error(wa_health("decide", "a.json", "b.json"), /expected at most one FILE/)
       expect_one_line_usage_error(wa_health("decide", "--yaml"), /\Awa_health decide: invalid option: --yaml \(see/)
+    end
+
+    it "refuses an error, and an object without any health field, instead of deciding on nothing" do
+      error = { "result" => "error", "error" => { "type" => "authorization_error", "message" => "expired" } }
+      expect_one_line_usage_error(wa_health("decide", stdin: JSON.generate(error)),
+                                  /\Awa_health decide: the input is an error \(authorization_error\), not health/)
+      expect_one_line_usage_error(wa_health("decide", stdin: '{"error": {"message": "x"}}'), /is an error, not health/)
+      ["{}", '{"id": "1001", "business_id": "2001"}', '{"code_verification_status": null}', '{"report": {}}']
+        .each do |input|
+          expect_one_line_usage_error(wa_health("decide", stdin: input), /the input has none of the health fields/)
+        end
+      out, err, status = wa_health("decide", "--json", stdin: "{}")
+      expect([err, status]).to eq(["", 2])
+      expect(JSON.parse(out)["error"]).to include("type" => "usage", "message" => start_with("the input has none"))
+    end
+
+    it "decides on what `check --json` prints, through a pipe, and refuses it when the check failed" do
+      WaHealth::Testing::FakeGraph.start(access_token: token) do |fake|
+        fake.add_phone_number("1002", :not_verified)
+        check = [RbConfig.ruby, "-I", File.join(root, "lib"), File.join(root, "bin/wa_health"), "check",
+                 "--base-url", fake.url, "--json", "--phone-number-id"]
+        decide = [RbConfig.ruby, "-I", File.join(root, "lib"), File.join(root, "bin/wa_health"), "decide"]
+        env = base_env.merge("WA_HEALTH_ACCESS_TOKEN" => token)
+        out, err, statuses = Open3.capture3(env, "sh", "-c", "#{Shellwords.join([*check, '1002'])} | " \
+                                                             "#{Shellwords.join(decide)}; echo \"$?\" >&2")
+        expect(out).to start_with("register: yes\nreason: not_verified\n")
+        expect([err, statuses.exitstatus]).to eq(["0\n", 0])
+
+        out, err, = Open3.capture3(env, "sh", "-c", "#{Shellwords.join([*check, '1404'])} | " \
+                                                    "#{Shellwords.join(decide)}; echo \"$?\" >&2")
+        expect(out).to eq("")
+        expect(err).to eq("wa_health decide: the input is an error (api_error), not health: the check that made " \
+                          "it failed (see: wa_health decide --help)\n2\n")
+      end
     end
 
     it "does not wait for a terminal: no FILE and a TTY on standard input is a missing argument" do
