@@ -407,6 +407,31 @@ RSpec.describe "wa_health command" do
       stop(pid) if pid
     end
 
+    it "never prints a placeholder for what Meta did not send" do
+      fake.queue_response(status: 400, body: { "error" => { "message" => "Bad request", "type" => "OAuthException" } })
+      _, err, status = check("--phone-number-id", "1001")
+      expect(status).to eq(2)
+      expect(err).to end_with("Meta refused the request without an error code (HTTP 400): check the ids, the API " \
+                              "version and the token's permissions.\n")
+
+      # No id, no status, no code verification; a BLOCKED entity without type, id or description.
+      sparse = { "platform_type" => "CLOUD_API", "throughput" => { "level" => "STANDARD" }, "quality_rating" => "RED",
+                 "health_status" => { "can_send_message" => "BLOCKED",
+                                      "entities" => [{ "can_send_message" => "BLOCKED",
+                                                       "errors" => [{ "error_code" => 141_010 }] }] } }
+      fake.queue_response(body: sparse, times: 2)
+      out, _, status = check("--phone-number-id", "1001")
+      expect(status).to eq(1)
+      expect(out.lines.first).to eq("Phone number\n")
+      expect(out).to include("What to do: Meta: an entity is BLOCKED: error 141010. Open WhatsApp Manager " \
+                             "(https://business.facebook.com/) to see why the quality rating is RED, before Meta")
+      json = JSON.parse(check("--phone-number-id", "1001", "--json").first)
+      expect(json.dig("report", "notes")).to eq(["a missing code verification status is normal: Meta keeps VERIFIED " \
+                                                 "for only 14 days after the one-time code, and this number is " \
+                                                 "provisioned on Cloud API"])
+      expect(out + JSON.generate(json)).not_to match(/\?|  is |is ,|: \.|unknown/)
+    end
+
     it "has --help" do
       out, _, status = check("--help")
       expect(status).to eq(0)
