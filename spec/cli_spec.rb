@@ -1,11 +1,13 @@
 # frozen_string_literal: true
 
 require "fileutils"
+require "io/wait"
 require "json"
 require "open3"
 require "pty"
 require "rbconfig"
 require "shellwords"
+require "socket"
 require "time"
 require "wa_health/cli"
 require "tmpdir"
@@ -69,7 +71,7 @@ RSpec.describe "wa_health command" do
 
   # The options that take a value, by command: each spec of a command passes every one of them as --name=value.
   value_options = { "demo" => [], "check" => %w[--phone-number-id --business-account-id --api-version --base-url
-                                                --timeout], "decide" => [] }
+                                                --timeout], "decide" => [], "fake" => %w[--port --host --latency-ms] }
 
   # One line on standard error, ending with the hint to the help of the command it names.
   def expect_one_line_usage_error(result, pattern)
@@ -122,7 +124,7 @@ RSpec.describe "wa_health command" do
     end
 
     it "gives a one-line error and exit 2 for a missing or unknown command" do
-      expect_one_line_usage_error(wa_health, /\Awa_health: missing command \(demo, check, decide\) \(see:/)
+      expect_one_line_usage_error(wa_health, /\Awa_health: missing command \(demo, check, decide, fake\) \(see:/)
       expect_one_line_usage_error(wa_health("dmeo"), /\Awa_health: unknown command dmeo \(see: wa_health --help\)\n\z/)
     end
 
@@ -532,6 +534,76 @@ RSpec.describe "wa_health command" do
       out, _, status = wa_health("decide", "--help")
       expect(status).to eq(0)
       expect(out).to include("Usage: wa_health decide [FILE|-]", "--json")
+    end
+  end
+
+  describe "fake" do
+    # Reads the fake's introduction (up to the check command line); returns it as lines.
+    def introduction(out)
+      lines = []
+      until lines.last&.include?(" check ")
+        raise "wa_health fake printed no check command line: #{lines.join}" unless out.wait_readable(15)
+
+        line = out.gets or raise "wa_health fake exited early: #{lines.join}"
+        lines << line
+      end
+      lines
+    end
+
+    it "serves the demo's numbers until Ctrl-C, printing its URL, its token and a check command line that works" do
+      pid, out, err = spawn_wa_health("fake")
+      lines = introduction(out)
+      url = lines.join[%r{^URL +(http://127\.0\.0\.1:\d+)$}, 1]
+      expect(url).not_to be_nil
+      expect(lines.join).to match(/^Access token +test-token$/)
+      expect(lines.grep(/^  \d{4} /).map(&:split).map { |row| [row[0], row[1..2].join(" ")] })
+        .to eq(%w[1001 1002 1003 1004 1005 1009].map { |phone| [phone, "WABA #{phone.to_i + 1000}"] })
+      command = lines.last.strip
+      expect(command).to eq("WA_HEALTH_ACCESS_TOKEN=test-token #{File.join(root, 'bin/wa_health')} check " \
+                            "--base-url #{url} --phone-number-id 1001 --business-account-id 2001")
+
+      check_out, check_err, status = Open3.capture3(base_env, "sh", "-c", command)
+      expect([check_err, status.exitstatus]).to eq(["", 0])
+      expect(check_out).to include("Acme Support  +1 555-010-0001  (phone number id 1001)", "Result: healthy.")
+      check_out, _, status = wa_health("check", "--base-url", url, "--phone-number-id", "1005",
+                                       env: { "WA_HEALTH_ACCESS_TOKEN" => "test-token" })
+      expect(status).to eq(1)
+      expect(check_out).to include("Display name status   PENDING_REVIEW")
+
+      expect(interrupt(pid).first).to eq(0)
+      expect(out.read).to eq("wa_health fake: stopped\n")
+      expect(err.read).to eq("")
+    ensure
+      stop(pid) if pid
+    end
+
+    it "takes --port, --host and --latency-ms, after = as well as after a space" do
+      port = TCPServer.open("127.0.0.1", 0) { |server| server.addr[1] }
+      [%W[--port=#{port} --host=localhost --latency-ms=400], %W[--port #{port} --host 127.0.0.1 --latency-ms 400]]
+        .each do |args|
+          expect(args.filter_map { |arg| arg[/\A--[a-z-]+/] }.uniq).to match_array(value_options["fake"])
+          pid, out, = spawn_wa_health("fake", *args)
+          lines = introduction(out)
+          expect(lines.join).to match(%r{^URL +http://127\.0\.0\.1:#{port}$}).and match(/^Latency +400 ms$/)
+          started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+          _, _, status = wa_health("check", "--base-url", "http://127.0.0.1:#{port}", "--phone-number-id", "1001",
+                                   env: { "WA_HEALTH_ACCESS_TOKEN" => "test-token" })
+          expect(status).to eq(0)
+          expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be >= 0.4
+          expect(interrupt(pid).first).to eq(0)
+        ensure
+          stop(pid) if pid
+        end
+    end
+
+    it "listens on loopback only, and gives one-line usage errors" do
+      expect_one_line_usage_error(wa_health("fake", "--host", "0.0.0.0"),
+                                  /\Awa_health fake: --host must be a loopback address/)
+      expect_one_line_usage_error(wa_health("fake", "--host=example.com"), /--host must be a loopback address/)
+      expect_one_line_usage_error(wa_health("fake", "--port=70000"), /--port must be between 0 and 65535/)
+      expect_one_line_usage_error(wa_health("fake", "--latency-ms=-1"), /--latency-ms must not be negative/)
+      expect_one_line_usage_error(wa_health("fake", "--json"), /invalid option: --json/)
+      expect_one_line_usage_error(wa_health("fake", "now"), /unexpected argument/)
     end
   end
 

@@ -5,7 +5,7 @@ require "optparse"
 require_relative "../wa_health"
 
 module WaHealth
-  # `wa_health demo | check | decide`: the command behind bin/wa_health and the gem's exe/wa_health.
+  # `wa_health demo | check | decide | fake`: the command behind bin/wa_health and the gem's exe/wa_health.
   #
   #   exit WaHealth::CLI.new.run(ARGV)
   #
@@ -20,7 +20,8 @@ module WaHealth
     TOKEN_ENV = "WA_HEALTH_ACCESS_TOKEN"
     COMMANDS = { "demo" => "walk sample numbers through the gem against a built-in fake Graph API",
                  "check" => "read a real number's health (token from #{TOKEN_ENV})",
-                 "decide" => "print the registration decision for a health JSON" }.freeze
+                 "decide" => "print the registration decision for a health JSON",
+                 "fake" => "run the fake Graph API with sample numbers, to try `check` on (Ctrl-C stops it)" }.freeze
     # What the CLI may repeat back of a command or option name the user typed; anything else (a token
     # pasted in the wrong place, say) is not echoed.
     PLAIN_WORD = /\A-{0,2}[a-z][a-z0-9_-]{0,30}\z/
@@ -46,6 +47,10 @@ module WaHealth
     # A subcommand: the CLI it reports through, and the options its parser fills in. Subclasses define
     # #parser and #run.
     class Command
+      def self.json?
+        true
+      end
+
       def initialize(cli)
         @cli = cli
         @options = {}
@@ -64,11 +69,12 @@ module WaHealth
       end
     end
 
-    def initialize(out: $stdout, err: $stderr, stdin: $stdin, env: ENV)
+    def initialize(out: $stdout, err: $stderr, stdin: $stdin, env: ENV, program: $PROGRAM_NAME)
       @out = out
       @err = err
       @stdin = stdin
       @env = env
+      @program = program
       @secrets = []
     end
 
@@ -80,7 +86,7 @@ module WaHealth
       return top_level(name, argv) unless command
 
       @command = name
-      @json = argv.take_while { |arg| arg != "--" }.include?("--json")
+      @json = command.json? && argv.take_while { |arg| arg != "--" }.include?("--json")
       command.new(self).run(argv)
     rescue UsageError => e
       usage_error(e.message)
@@ -91,7 +97,7 @@ module WaHealth
 
     # -- used by the subcommands
 
-    attr_reader :stdin
+    attr_reader :stdin, :program
 
     def say(text = "")
       @out.puts(redact(text))
@@ -131,9 +137,9 @@ module WaHealth
     end
 
     # --json, --color / --no-color (where there is colour) and --help.
-    def common_options(opts, options, color: true)
+    def common_options(opts, options, color: true, json: true)
       opts.separator("")
-      opts.on("--json", "print JSON instead of text (errors too, on standard output)") { options[:json] = true }
+      opts.on("--json", "print JSON instead of text (errors too, on standard output)") { options[:json] = true } if json
       if color
         opts.on("--color", "colour the badges (default: only on a terminal)") { options[:color] = true }
         opts.on("--no-color", "never colour") { options[:color] = false }
@@ -157,7 +163,7 @@ module WaHealth
     private
 
     def command_class(name)
-      { "demo" => Demo, "check" => Check, "decide" => Decide }[name]
+      { "demo" => Demo, "check" => Check, "decide" => Decide, "fake" => Fake }[name]
     end
 
     def top_level(name, argv)
@@ -214,3 +220,4 @@ require_relative "cli/text"
 require_relative "cli/check"
 require_relative "cli/decide"
 require_relative "cli/demo"
+require_relative "cli/fake"
