@@ -1,11 +1,15 @@
 # frozen_string_literal: true
 
 require "fileutils"
+require "io/wait"
 require "json"
 require "open3"
 require "pty"
 require "rbconfig"
+require "shellwords"
+require "socket"
 require "time"
+require "wa_health/cli"
 require "tmpdir"
 
 # bin/wa_health and exe/wa_health, run as the user runs them: a separate Ruby process.
@@ -40,12 +44,43 @@ RSpec.describe "wa_health command" do
     [output.gsub("\r\n", "\n"), status.exitstatus]
   end
 
+  # Starts the command in the background; returns its pid and its standard output and error (pipes).
+  define_method(:spawn_wa_health) do |*args, env: {}|
+    out_reader, out_writer = IO.pipe
+    err_reader, err_writer = IO.pipe
+    pid = Process.spawn(base_env.merge(env), RbConfig.ruby, "-I", File.join(root, "lib"),
+                        File.join(root, "bin/wa_health"), *args, out: out_writer, err: err_writer, chdir: root)
+    [out_writer, err_writer].each(&:close)
+    [pid, out_reader, err_reader]
+  end
+
+  # Sends SIGINT; returns the exit status (nil for a signal death) and the seconds the process took to exit.
+  def interrupt(pid)
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    Process.kill("INT", pid)
+    status = Process.wait2(pid).last
+    [status.exitstatus, Process.clock_gettime(Process::CLOCK_MONOTONIC) - started]
+  end
+
+  def stop(pid)
+    Process.kill("KILL", pid)
+    Process.wait(pid)
+  rescue Errno::ESRCH, Errno::ECHILD
+    nil # already gone
+  end
+
+  # The options that take a value, by command: each spec of a command passes every one of them as --name=value.
+  value_options = { "demo" => [], "check" => %w[--phone-number-id --business-account-id --api-version --base-url
+                                                --timeout], "decide" => [], "fake" => %w[--port --host --latency-ms] }
+
+  # One line on standard error, ending with the hint to the help of the command it names.
   def expect_one_line_usage_error(result, pattern)
     out, err, status = result
     expect(status).to eq(2)
     expect(out).to eq("")
     expect(err.lines.size).to eq(1)
     expect(err).to match(pattern)
+    expect(err).to match(/\Awa_health( [a-z]+|): .+ \(see: wa_health\1 --help\)\n\z/)
   end
 
   describe "the top level" do
@@ -60,9 +95,37 @@ RSpec.describe "wa_health command" do
       expect(wa_health("--version")).to eq(["wa_health #{WaHealth::VERSION}\n", "", 0])
     end
 
+    it "lists --help and --version in its help" do
+      out, = wa_health("--help")
+      expect(out).to match(/^  -h, --help +show this help$/).and match(/^  -v, --version +print the version$/)
+      expect(wa_health("-v")).to eq(["wa_health #{WaHealth::VERSION}\n", "", 0])
+    end
+
+    it "shows a command's own help for `help COMMAND`, as `COMMAND --help` does, for every command" do
+      top, = wa_health("--help")
+      expect(wa_health("help")).to eq([top, "", 0])
+      WaHealth::CLI::COMMANDS.each_key do |name|
+        out, err, status = wa_health("help", name)
+        expect([err, status]).to eq(["", 0])
+        expect(out).to start_with("Usage: wa_health #{name}")
+        expect(out).to include("-h, --help")
+        expect(wa_health(name, "--help")).to eq([out, "", 0])
+      end
+      expect(wa_health("check", "-h")).to eq([wa_health("help", "check").first, "", 0])
+      expect_one_line_usage_error(wa_health("help", "dmeo"), /\Awa_health: unknown command dmeo \(see/)
+    end
+
+    it "names every option that takes a value in the spec of its command (which passes it as --name=value)" do
+      WaHealth::CLI::COMMANDS.each_key do |name|
+        parser = WaHealth::CLI.const_get(name.capitalize).new(WaHealth::CLI.new).parser
+        takes_value = parser.top.list.grep(OptionParser::Switch::RequiredArgument).flat_map(&:long)
+        expect(takes_value).to match_array(value_options.fetch(name)), name
+      end
+    end
+
     it "gives a one-line error and exit 2 for a missing or unknown command" do
-      expect_one_line_usage_error(wa_health, /\Awa_health: missing command/)
-      expect_one_line_usage_error(wa_health("dmeo"), /\Awa_health: unknown command dmeo; see `wa_health --help`/)
+      expect_one_line_usage_error(wa_health, /\Awa_health: missing command \(demo, check, decide, fake\) \(see:/)
+      expect_one_line_usage_error(wa_health("dmeo"), /\Awa_health: unknown command dmeo \(see: wa_health --help\)\n\z/)
     end
 
     it "does not repeat an unknown command that could be a pasted token" do
@@ -165,8 +228,21 @@ RSpec.describe "wa_health command" do
       out, _, status = wa_health("demo", "--help")
       expect(status).to eq(0)
       expect(out).to include("Usage: wa_health demo", "--json")
-      expect_one_line_usage_error(wa_health("demo", "--fast"), /\Awa_health demo: invalid option: --fast; see/)
+      expect_one_line_usage_error(wa_health("demo", "--fast"), /\Awa_health demo: invalid option: --fast \(see/)
       expect_one_line_usage_error(wa_health("demo", "now"), /\Awa_health demo: unexpected argument/)
+    end
+  end
+
+  describe "--json" do
+    it "prints a usage error of any command that has --json as JSON on standard output, not as text" do
+      { %w[demo now --json] => ["demo", "unexpected argument"],
+        %w[demo --json --fast] => ["demo", "invalid option: --fast"],
+        %w[decide --json a.json b.json] => ["decide", "expected at most one FILE"] }.each do |args, (name, message)|
+        out, err, status = wa_health(*args)
+        expect([err, status]).to eq(["", 2])
+        expect(JSON.parse(out)).to eq("result" => "error", "error" => { "type" => "usage", "message" => message,
+                                                                        "help" => "wa_health #{name} --help" })
+      end
     end
   end
 
@@ -239,14 +315,16 @@ RSpec.describe "wa_health command" do
       expect(status).to eq(2)
       json = JSON.parse(out)
       expect(json["result"]).to eq("error")
-      expect(json["error"]).to include("class" => "WaHealth::AuthorizationError", "code" => 190,
+      expect(json["advice"]).to include("reauthorize the inbox")
+      expect(json["error"]).to include("type" => "authorization_error", "class" => "WaHealth::AuthorizationError",
+                                       "code" => 190, "http_status" => 400, "fbtrace_id" => "FakeTrace",
                                        "message" => "WhatsApp API request failed: HTTP 400, code 190: " \
                                                     "Invalid OAuth access token [REDACTED]. Next step: Reauthorize " \
                                                     "the channel: the access token is missing, expired or lacks a " \
                                                     "permission.")
     end
 
-    it "exits 2 when Meta cannot be reached" do
+    it "exits 2 when Meta cannot be reached, with the error as JSON with --json" do
       port = fake.port
       fake.stop
       _, err, status = wa_health("check", "--base-url", "http://127.0.0.1:#{port}", "--phone-number-id", "1001",
@@ -254,30 +332,106 @@ RSpec.describe "wa_health command" do
       expect(status).to eq(2)
       expect(err).to start_with("wa_health check: ConnectionError")
       expect(err).not_to include(token)
+      out, err, status = wa_health("check", "--base-url", "http://127.0.0.1:#{port}", "--phone-number-id", "1001",
+                                   "--json", env: { "WA_HEALTH_ACCESS_TOKEN" => token })
+      expect([err, status]).to eq(["", 2])
+      expect(JSON.parse(out)["error"]).to include("type" => "connection_error", "class" => "WaHealth::ConnectionError",
+                                                  "message" => start_with("cannot connect to the WhatsApp API"))
     end
 
     it "reads the token only from the environment: a missing variable or a token on the command line is refused" do
       expect_one_line_usage_error(check("--phone-number-id", "1001", env: {}),
-                                  /\Awa_health check: WA_HEALTH_ACCESS_TOKEN is not set\n\z/)
+                                  /\Awa_health check: WA_HEALTH_ACCESS_TOKEN is not set \(see/)
       expect_one_line_usage_error(check("--phone-number-id", "1001", "--access-token=#{token}"),
-                                  /invalid option: --access-token \(the token is read from WA_HEALTH_ACCESS_TOKEN/)
+                                  /invalid option: --access-token; the token is read from WA_HEALTH_ACCESS_TOKEN/)
       expect_one_line_usage_error(check("--phone-number-id", "1001", "--access-token", token),
                                   /invalid option: --access-token/)
       expect_one_line_usage_error(check("--phone-number-id", "1001", token), /unexpected argument/)
-      expect_one_line_usage_error(check("--phone-number-id", "1001", "-t#{token}"), /invalid option: -t;/)
+      expect_one_line_usage_error(check("--phone-number-id", "1001", "-t#{token}"), /invalid option: -t \(see/)
       expect(fake.requests).to be_empty
     end
 
     it "gives a one-line error and exit 2 for missing or bad arguments and unknown flags" do
-      expect_one_line_usage_error(check, /\Awa_health check: missing --phone-number-id\n\z/)
+      expect_one_line_usage_error(check,
+                                  /\Awa_health check: missing --phone-number-id \(see: wa_health check --help\)\n\z/)
       expect_one_line_usage_error(check("--phone-number-id"), /missing argument: --phone-number-id/)
       expect_one_line_usage_error(check("--phone-number-id", "12/34"),
-                                  /\Awa_health check: phone_number_id must be a Graph id made of digits; see/)
+                                  /\Awa_health check: phone_number_id must be a Graph id made of digits \(see/)
       expect_one_line_usage_error(check("--phone-number-id", "1001", "--verbose"), /invalid option: --verbose/)
-      expect_one_line_usage_error(check("--phone", "1001"), /invalid option: --phone;/)
+      expect_one_line_usage_error(check("--phone", "1001"), /invalid option: --phone \(see/)
+      expect_one_line_usage_error(check("--phone=1001"), /invalid option: --phone \(see/)
       expect_one_line_usage_error(check("--phone-number-id", "1001", "--timeout", "soon"),
                                   /invalid argument: --timeout/)
       expect(fake.requests).to be_empty
+    end
+
+    it "takes every option's value after = as well as after a space" do
+      values = { "--phone-number-id" => "1001", "--business-account-id" => "2001", "--api-version" => "v24.0",
+                 "--base-url" => fake.url, "--timeout" => "5" }
+      expect(values.keys).to match_array(value_options["check"])
+      out, err, status = wa_health("check", *values.map { |name, value| "#{name}=#{value}" },
+                                   env: { "WA_HEALTH_ACCESS_TOKEN" => token })
+      expect([err, status]).to eq(["", 0])
+      expect(out).to include("(phone number id 1001)", "business_id=9001&asset_id=2001")
+      expect(fake.requests.map(&:path)).to contain_exactly("/v24.0/1001", "/v24.0/2001")
+      expect_one_line_usage_error(check("--phone-number-id=1001", "--timeout=soon"),
+                                  /invalid argument: --timeout \(see/)
+    end
+
+    it "prints usage errors as JSON on standard output with --json, even when --json comes after the bad option" do
+      [[["--json"], "missing --phone-number-id"],
+       [["--verbose", "--json"], "invalid option: --verbose"],
+       [["--json", "--phone-number-id=12/34"], "phone_number_id must be a Graph id made of digits"],
+       [["--phone-number-id", "1001", "--json", token],
+        "unexpected argument (the token goes in WA_HEALTH_ACCESS_TOKEN)"]]
+        .each do |args, message|
+          out, err, status = check(*args)
+          expect([err, status]).to eq(["", 2])
+          expect(JSON.parse(out)).to eq("result" => "error", "error" => { "type" => "usage", "message" => message,
+                                                                          "help" => "wa_health check --help" })
+        end
+      expect(fake.requests).to be_empty
+    end
+
+    it "exits 130 with one line and no backtrace when interrupted while it waits for Meta" do
+      fake.latency = 20
+      pid, out, err = spawn_wa_health("check", "--base-url", fake.url, "--phone-number-id", "1001",
+                                      env: { "WA_HEALTH_ACCESS_TOKEN" => token })
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
+      sleep 0.05 while fake.requests.empty? && Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
+      expect(fake.requests.size).to eq(1) # the request is in flight: the answer comes 20 s later
+      status, seconds = interrupt(pid)
+      expect(status).to eq(130)
+      expect(seconds).to be < 5
+      expect(out.read).to eq("")
+      expect(err.read).to eq("wa_health check: interrupted\n")
+    ensure
+      stop(pid) if pid
+    end
+
+    it "never prints a placeholder for what Meta did not send" do
+      fake.queue_response(status: 400, body: { "error" => { "message" => "Bad request", "type" => "OAuthException" } })
+      _, err, status = check("--phone-number-id", "1001")
+      expect(status).to eq(2)
+      expect(err).to end_with("Meta refused the request without an error code (HTTP 400): check the ids, the API " \
+                              "version and the token's permissions.\n")
+
+      # No id, no status, no code verification; a BLOCKED entity without type, id or description.
+      sparse = { "platform_type" => "CLOUD_API", "throughput" => { "level" => "STANDARD" }, "quality_rating" => "RED",
+                 "health_status" => { "can_send_message" => "BLOCKED",
+                                      "entities" => [{ "can_send_message" => "BLOCKED",
+                                                       "errors" => [{ "error_code" => 141_010 }] }] } }
+      fake.queue_response(body: sparse, times: 2)
+      out, _, status = check("--phone-number-id", "1001")
+      expect(status).to eq(1)
+      expect(out.lines.first).to eq("Phone number\n")
+      expect(out).to include("What to do: Meta: an entity is BLOCKED: error 141010. Open WhatsApp Manager " \
+                             "(https://business.facebook.com/) to see why the quality rating is RED, before Meta")
+      json = JSON.parse(check("--phone-number-id", "1001", "--json").first)
+      expect(json.dig("report", "notes")).to eq(["a missing code verification status is normal: Meta keeps VERIFIED " \
+                                                 "for only 14 days after the one-time code, and this number is " \
+                                                 "provisioned on Cloud API"])
+      expect(out + JSON.generate(json)).not_to match(/\?|  is |is ,|: \.|unknown/)
     end
 
     it "has --help" do
@@ -292,14 +446,18 @@ RSpec.describe "wa_health command" do
   describe "decide" do
     let(:not_provisioned) { { "code_verification_status" => "VERIFIED", "platform_type" => "NOT_APPLICABLE" } }
 
-    it "prints the decision for a health JSON file" do
+    it "prints every fact of the decision for a health JSON file, one per line" do
       Dir.mktmpdir do |dir|
         path = File.join(dir, "health.json")
         File.write(path, JSON.generate(not_provisioned))
         out, err, status = wa_health("decide", path)
         expect([err, status]).to eq(["", 0])
-        expect(out).to eq("register: yes\nreason: pending_provisioning\ndisplay name pending: no\n" \
-                          "message: #{WaHealth.registration_decision(not_provisioned).message}\n")
+        decision = WaHealth.registration_decision(not_provisioned)
+        # Whatever Decision#to_h holds (a flag added to it shows up without a change to the command).
+        expect(out.lines.map { |line| line[/\A[^:]*/] }).to eq(decision.to_h.keys.map { |key| key.to_s.tr("_", " ") })
+        expect(out.lines).to include("register: yes\n", "reason: pending_provisioning\n", "display name pending: no\n",
+                                     "verification expired: no\n", "registration incomplete: yes\n",
+                                     "not applicable: platform_type\n", "message: #{decision.message}\n")
       end
     end
 
@@ -323,24 +481,129 @@ RSpec.describe "wa_health command" do
     end
 
     it "gives a one-line error and exit 2 for unreadable input, extra arguments and unknown flags" do
-      expect_one_line_usage_error(wa_health("decide", stdin: "{not json"), /the input is not valid JSON\n\z/)
+      expect_one_line_usage_error(wa_health("decide", stdin: "{not json"), /the input is not valid JSON \(see/)
       expect_one_line_usage_error(wa_health("decide", stdin: "[1, 2]"), /the input must be a JSON object/)
       expect_one_line_usage_error(wa_health("decide", "/nonexistent/health.json"),
                                   %r{cannot read /nonexistent/health.json: No such file or directory})
       expect_one_line_usage_error(wa_health("decide", "a.json", "b.json"), /expected at most one FILE/)
-      expect_one_line_usage_error(wa_health("decide", "--yaml"), /\Awa_health decide: invalid option: --yaml;/)
+      expect_one_line_usage_error(wa_health("decide", "--yaml"), /\Awa_health decide: invalid option: --yaml \(see/)
+    end
+
+    it "refuses an error, and an object without any health field, instead of deciding on nothing" do
+      error = { "result" => "error", "error" => { "type" => "authorization_error", "message" => "expired" } }
+      expect_one_line_usage_error(wa_health("decide", stdin: JSON.generate(error)),
+                                  /\Awa_health decide: the input is an error \(authorization_error\), not health/)
+      expect_one_line_usage_error(wa_health("decide", stdin: '{"error": {"message": "x"}}'), /is an error, not health/)
+      ["{}", '{"id": "1001", "business_id": "2001"}', '{"code_verification_status": null}', '{"report": {}}']
+        .each do |input|
+          expect_one_line_usage_error(wa_health("decide", stdin: input), /the input has none of the health fields/)
+        end
+      out, err, status = wa_health("decide", "--json", stdin: "{}")
+      expect([err, status]).to eq(["", 2])
+      expect(JSON.parse(out)["error"]).to include("type" => "usage", "message" => start_with("the input has none"))
+    end
+
+    it "decides on what `check --json` prints, through a pipe, and refuses it when the check failed" do
+      WaHealth::Testing::FakeGraph.start(access_token: token) do |fake|
+        fake.add_phone_number("1002", :not_verified)
+        check = [RbConfig.ruby, "-I", File.join(root, "lib"), File.join(root, "bin/wa_health"), "check",
+                 "--base-url", fake.url, "--json", "--phone-number-id"]
+        decide = [RbConfig.ruby, "-I", File.join(root, "lib"), File.join(root, "bin/wa_health"), "decide"]
+        env = base_env.merge("WA_HEALTH_ACCESS_TOKEN" => token)
+        out, err, statuses = Open3.capture3(env, "sh", "-c", "#{Shellwords.join([*check, '1002'])} | " \
+                                                             "#{Shellwords.join(decide)}; echo \"$?\" >&2")
+        expect(out).to start_with("register: yes\nreason: not_verified\n")
+        expect([err, statuses.exitstatus]).to eq(["0\n", 0])
+
+        out, err, = Open3.capture3(env, "sh", "-c", "#{Shellwords.join([*check, '1404'])} | " \
+                                                    "#{Shellwords.join(decide)}; echo \"$?\" >&2")
+        expect(out).to eq("")
+        expect(err).to eq("wa_health decide: the input is an error (api_error), not health: the check that made " \
+                          "it failed (see: wa_health decide --help)\n2\n")
+      end
     end
 
     it "does not wait for a terminal: no FILE and a TTY on standard input is a missing argument" do
       output, status = on_terminal("decide")
       expect(status).to eq(2)
-      expect(output.strip).to eq("wa_health decide: missing FILE (or pipe the health JSON into standard input)")
+      expect(output.strip).to eq("wa_health decide: missing FILE, or the health JSON on standard input " \
+                                 "(see: wa_health decide --help)")
     end
 
     it "has --help" do
       out, _, status = wa_health("decide", "--help")
       expect(status).to eq(0)
       expect(out).to include("Usage: wa_health decide [FILE|-]", "--json")
+    end
+  end
+
+  describe "fake" do
+    # Reads the fake's introduction (up to the check command line); returns it as lines.
+    def introduction(out)
+      lines = []
+      until lines.last&.include?(" check ")
+        raise "wa_health fake printed no check command line: #{lines.join}" unless out.wait_readable(15)
+
+        line = out.gets or raise "wa_health fake exited early: #{lines.join}"
+        lines << line
+      end
+      lines
+    end
+
+    it "serves the demo's numbers until Ctrl-C, printing its URL, its token and a check command line that works" do
+      pid, out, err = spawn_wa_health("fake")
+      lines = introduction(out)
+      url = lines.join[%r{^URL +(http://127\.0\.0\.1:\d+)$}, 1]
+      expect(url).not_to be_nil
+      expect(lines.join).to match(/^Access token +test-token$/)
+      expect(lines.grep(/^  \d{4} /).map(&:split).map { |row| [row[0], row[1..2].join(" ")] })
+        .to eq(%w[1001 1002 1003 1004 1005 1009].map { |phone| [phone, "WABA #{phone.to_i + 1000}"] })
+      command = lines.last.strip
+      expect(command).to eq("WA_HEALTH_ACCESS_TOKEN=test-token #{File.join(root, 'bin/wa_health')} check " \
+                            "--base-url #{url} --phone-number-id 1001 --business-account-id 2001")
+
+      check_out, check_err, status = Open3.capture3(base_env, "sh", "-c", command)
+      expect([check_err, status.exitstatus]).to eq(["", 0])
+      expect(check_out).to include("Acme Support  +1 555-010-0001  (phone number id 1001)", "Result: healthy.")
+      check_out, _, status = wa_health("check", "--base-url", url, "--phone-number-id", "1005",
+                                       env: { "WA_HEALTH_ACCESS_TOKEN" => "test-token" })
+      expect(status).to eq(1)
+      expect(check_out).to include("Display name status   PENDING_REVIEW")
+
+      expect(interrupt(pid).first).to eq(0)
+      expect(out.read).to eq("wa_health fake: stopped\n")
+      expect(err.read).to eq("")
+    ensure
+      stop(pid) if pid
+    end
+
+    it "takes --port, --host and --latency-ms, after = as well as after a space" do
+      port = TCPServer.open("127.0.0.1", 0) { |server| server.addr[1] }
+      [%W[--port=#{port} --host=localhost --latency-ms=400], %W[--port #{port} --host 127.0.0.1 --latency-ms 400]]
+        .each do |args|
+          expect(args.filter_map { |arg| arg[/\A--[a-z-]+/] }.uniq).to match_array(value_options["fake"])
+          pid, out, = spawn_wa_health("fake", *args)
+          lines = introduction(out)
+          expect(lines.join).to match(%r{^URL +http://127\.0\.0\.1:#{port}$}).and match(/^Latency +400 ms$/)
+          started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+          _, _, status = wa_health("check", "--base-url", "http://127.0.0.1:#{port}", "--phone-number-id", "1001",
+                                   env: { "WA_HEALTH_ACCESS_TOKEN" => "test-token" })
+          expect(status).to eq(0)
+          expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be >= 0.4
+          expect(interrupt(pid).first).to eq(0)
+        ensure
+          stop(pid) if pid
+        end
+    end
+
+    it "listens on loopback only, and gives one-line usage errors" do
+      expect_one_line_usage_error(wa_health("fake", "--host", "0.0.0.0"),
+                                  /\Awa_health fake: --host must be a loopback address/)
+      expect_one_line_usage_error(wa_health("fake", "--host=example.com"), /--host must be a loopback address/)
+      expect_one_line_usage_error(wa_health("fake", "--port=70000"), /--port must be between 0 and 65535/)
+      expect_one_line_usage_error(wa_health("fake", "--latency-ms=-1"), /--latency-ms must not be negative/)
+      expect_one_line_usage_error(wa_health("fake", "--json"), /invalid option: --json/)
+      expect_one_line_usage_error(wa_health("fake", "now"), /unexpected argument/)
     end
   end
 

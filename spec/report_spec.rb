@@ -289,6 +289,12 @@ RSpec.describe WaHealth::Report do
       expect(described_class.new({}).notes).to eq([])
     end
 
+    it "says so in words, with no placeholder, when Meta sent no code verification status" do
+      expect(report(code_verification_status: nil).notes)
+        .to eq(["a missing code verification status is normal: Meta keeps VERIFIED for only 14 days after the " \
+                "one-time code, and this number is provisioned on Cloud API"])
+    end
+
     it "does not count a display name merely in review on a provisioned number" do
       expect(report(name_status: "PENDING_REVIEW")).not_to be_needs_attention
     end

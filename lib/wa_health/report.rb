@@ -122,8 +122,9 @@ module WaHealth
     def notes
       return [] unless decision.verification_expired?
 
-      ["code verification #{value(:code_verification_status) || 'missing'} is normal: Meta keeps VERIFIED for " \
-       "only 14 days after the one-time code, and this number is provisioned on Cloud API"]
+      status = value(:code_verification_status)
+      ["#{status.nil? ? 'a missing code verification status' : "code verification #{status}"} is normal: Meta " \
+       "keeps VERIFIED for only 14 days after the one-time code, and this number is provisioned on Cloud API"]
     end
 
     # Quality YELLOW or RED, or status BANNED, RESTRICTED, RATE_LIMITED, FLAGGED, DISCONNECTED or DELETED.

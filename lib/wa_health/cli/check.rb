@@ -9,25 +9,26 @@ module WaHealth
 
         Reads a phone number's health from the Graph API and prints the report and the registration
         decision. The access token is read from #{TOKEN_ENV}, never from the command line.
-        Exit codes: 0 healthy, 1 needs attention, 2 error (with --json, the error is JSON on standard output).
+        Exit codes: 0 healthy, 1 needs attention, 2 error (with --json, the error is JSON on standard output),
+        130 interrupted.
       TEXT
 
       def run(argv)
-        parser = self.parser
-        @cli.parse(parser, argv, "check")
-        return @cli.say(parser.help) if @options[:help]
+        return @cli.say(help) if parse!(argv)
 
         token = arguments!(argv)
         @cli.secret!(token)
         report = Report.new(fetch(token))
         print_report(report)
         report.needs_attention? ? ATTENTION : OK
-      rescue Error, ArgumentError => e
+      rescue ArgumentError => e # WaHealth.fetch's checks of the ids and options
+        raise UsageError, e.message
+      rescue Error => e
         print_error(e)
       end
 
       def parser
-        OptionParser.new do |opts|
+        @parser ||= OptionParser.new do |opts|
           opts.banner = BANNER
           opts.separator("")
           opts.on("--phone-number-id ID", String, "the phone number's Graph id (required)") do |id|
@@ -46,7 +47,8 @@ module WaHealth
         opts.on("--api-version VERSION", String, "Graph API version (default #{WaHealth.config.api_version})") do |v|
           @options[:api_version] = v
         end
-        opts.on("--base-url URL", String, "Graph API base URL (default #{WaHealth.config.base_url})") do |url|
+        opts.on("--base-url URL", String, "Graph API base URL (default #{WaHealth.config.base_url};",
+                "WA_HEALTH_GRAPH_URL sets the default)") do |url|
           @options[:base_url] = url
         end
         opts.on("--timeout SECONDS", Float, "request timeout (default #{WaHealth.config.timeout})") do |seconds|
@@ -55,11 +57,11 @@ module WaHealth
       end
 
       def arguments!(argv)
-        raise UsageError, "wa_health check: unexpected argument (the token goes in #{TOKEN_ENV})" if argv.any?
-        raise UsageError, "wa_health check: missing --phone-number-id" if Validate.blank?(@options[:phone_number_id])
+        raise UsageError, "unexpected argument (the token goes in #{TOKEN_ENV})" if argv.any?
+        raise UsageError, "missing --phone-number-id" if Validate.blank?(@options[:phone_number_id])
 
         token = @cli.env(TOKEN_ENV)
-        raise UsageError, "wa_health check: #{TOKEN_ENV} is not set" if Validate.blank?(token)
+        raise UsageError, "#{TOKEN_ENV} is not set" if Validate.blank?(token)
 
         token
       end
@@ -81,19 +83,12 @@ module WaHealth
       end
 
       def print_error(error)
-        return print_error_line(error) unless @options[:json]
-
-        @cli.say(JSON.pretty_generate("result" => "error", "error" => Advice.error_json(error),
-                                      "advice" => Advice.for_error(error)))
-        FAILURE
-      end
-
-      def print_error_line(error)
-        if error.is_a?(ArgumentError)
-          return @cli.fail_with("wa_health check: #{error.message}; see `wa_health check --help`")
+        if @options[:json]
+          return @cli.fail_with_json({ "type" => Advice.error_type(error), **Advice.error_json(error) },
+                                     advice: Advice.for_error(error))
         end
 
-        @cli.fail_with("wa_health check: #{Advice.error_line(error).delete_suffix('.')}. #{Advice.for_error(error)}")
+        @cli.fail_with("#{Advice.error_line(error).delete_suffix('.')}. #{Advice.for_error(error)}")
       end
     end
   end

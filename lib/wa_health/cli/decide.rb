@@ -9,57 +9,92 @@ module WaHealth
 
         Reads a health JSON object (WaHealth.fetch's Hash, a Report#as_json payload or the output of
         `wa_health check --json`) from FILE, or from standard input when FILE is - or omitted, and
-        prints WaHealth.registration_decision for it.
-        Exit codes: 0 decided (whatever the decision), 2 unreadable input.
+        prints WaHealth.registration_decision for it. An error (what `check --json` prints when the
+        check failed) or an object without any health field is refused.
+        Exit codes: 0 decided (whatever the decision), 2 unreadable or not health, 130 interrupted.
       TEXT
 
+      # The phone number fields of WaHealth.fetch's Hash (its ids and business account fields aside).
+      # An object with none of them set is not health: deciding on it would answer "register" on nothing.
+      HEALTH_FIELDS = %w[display_phone_number verified_name name_status new_name_status quality_rating
+                         messaging_limit_tier account_mode code_verification_status throughput throughput_level
+                         platform_type status last_onboarded_time is_on_biz_app webhook_configuration
+                         health_status can_send_message].freeze
+
+      def self.health?(data)
+        HEALTH_FIELDS.any? { |field| !Report.lookup(data, field).nil? }
+      end
+
       def run(argv)
-        parser = OptionParser.new do |opts|
+        return @cli.say(help) if parse!(argv)
+
+        print_decision(WaHealth.registration_decision(health(argv)))
+      end
+
+      def parser
+        @parser ||= OptionParser.new do |opts|
           opts.banner = BANNER
           @cli.common_options(opts, @options, color: false)
         end
-        @cli.parse(parser, argv, "decide")
-        return @cli.say(parser.help) if @options[:help]
-
-        print_decision(WaHealth.registration_decision(health(argv)))
       end
 
       private
 
       def health(argv)
-        raise UsageError, "wa_health decide: expected at most one FILE" if argv.size > 1
+        raise UsageError, "expected at most one FILE" if argv.size > 1
 
         source = argv.first || "-"
         parse(source == "-" ? read_stdin : File.read(source))
       rescue SystemCallError => e
-        raise UsageError, "wa_health decide: cannot read #{source}: #{e.message.sub(/ @ .*/, '')}"
+        raise UsageError, "cannot read #{source}: #{e.message.sub(/ @ .*/, '')}"
       end
 
       def read_stdin
         stdin = @cli.stdin
-        if stdin.respond_to?(:tty?) && stdin.tty?
-          raise UsageError, "wa_health decide: missing FILE (or pipe the health JSON into standard input)"
-        end
+        terminal = stdin.respond_to?(:tty?) && stdin.tty?
+        raise UsageError, "missing FILE, or the health JSON on standard input" if terminal
 
         stdin.read
       end
 
       def parse(text)
         data = JSON.parse(text)
-        data = data["report"] if data.is_a?(Hash) && data["report"].is_a?(Hash)
-        raise UsageError, "wa_health decide: the input must be a JSON object" unless data.is_a?(Hash)
+        raise UsageError, "the input must be a JSON object" unless data.is_a?(Hash)
+
+        data = data["report"] if data["report"].is_a?(Hash)
+        refuse_error(data)
+        raise UsageError, "the input has none of the health fields (#{HEALTH_FIELDS.first(4).join(', ')}, ...)" \
+          unless self.class.health?(data)
 
         data
       rescue JSON::ParserError
-        raise UsageError, "wa_health decide: the input is not valid JSON"
+        raise UsageError, "the input is not valid JSON"
       end
 
-      def print_decision(decision)
-        return @cli.say(JSON.pretty_generate(Report.json_safe(decision.to_h))) if @options[:json]
+      def refuse_error(data)
+        error = data["error"]
+        return unless data["result"] == "error" || error.is_a?(Hash)
 
-        @cli.say(["register: #{decision.register? ? 'yes' : 'no'}", "reason: #{decision.reason}",
-                  "display name pending: #{decision.display_name_pending? ? 'yes' : 'no'}",
-                  "message: #{decision.message}"].join("\n"))
+        type = error.is_a?(Hash) && error["type"].is_a?(String) ? " (#{@cli.echo(error['type'])})" : ""
+        raise UsageError, "the input is an error#{type}, not health: the check that made it failed"
+      end
+
+      # Every key of Decision#to_h, so a reason or flag added to the decision shows up here as it is.
+      def print_decision(decision)
+        facts = Report.json_safe(decision.to_h)
+        return @cli.say(JSON.pretty_generate(facts)) if @options[:json]
+
+        @cli.say(facts.map { |key, value| "#{key.tr('_', ' ')}: #{plain(value)}" }.join("\n"))
+      end
+
+      def plain(value)
+        case value
+        when true then "yes"
+        when false then "no"
+        when nil, [] then "none"
+        when Array then value.join(", ")
+        else value.to_s
+        end
       end
     end
   end

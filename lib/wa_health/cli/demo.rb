@@ -83,23 +83,38 @@ module WaHealth
                         :status_after, :next_registration_at, :next_registration_at_once_approved,
                         keyword_init: true)
 
+      # Adds the scenario's number (phone id 1000 + number, WABA id 2000 + number) and what the fake
+      # answers besides to the fake; returns [phone id, WABA id].
+      def self.add_number(fake, scenario, number)
+        phone = (1000 + number).to_s
+        waba = (2000 + number).to_s
+        fake.add_business_account(waba, name: "Acme WABA #{number}", owner_business_info: PORTFOLIO)
+        fake.add_phone_number(phone, scenario.preset, business_account: waba,
+                                                      display_phone_number: format("+1 555-010-%04d", number),
+                                                      **scenario.fields&.call(phone).to_h)
+        scenario.prepare&.call(fake, phone, waba)
+        [phone, waba]
+      end
+
       def run(argv)
-        parser = OptionParser.new do |opts|
-          opts.banner = BANNER
-          @cli.common_options(opts, @options)
-        end
-        @cli.parse(parser, argv, "demo")
-        return @cli.say(parser.help) if @options[:help]
-        raise UsageError, "wa_health demo: unexpected argument; see `wa_health demo --help`" if argv.any?
+        return @cli.say(help) if parse!(argv)
+        raise UsageError, "unexpected argument" if argv.any?
 
         walks = Testing::FakeGraph.start { |fake| SCENARIOS.each_with_index.map { |s, i| walk(fake, s, i + 1) } }
         @cli.say(@options[:json] ? JSON.pretty_generate(json(walks)) : DemoText.new(@cli, @options).render(walks))
       end
 
+      def parser
+        @parser ||= OptionParser.new do |opts|
+          opts.banner = BANNER
+          @cli.common_options(opts, @options)
+        end
+      end
+
       private
 
       def walk(fake, scenario, number)
-        phone, waba = add_number(fake, scenario, number)
+        phone, waba = Demo.add_number(fake, scenario, number)
         connection = { base_url: fake.url }
         health, error = fetch(fake, phone, waba, connection)
         attempted_at = Time.now
@@ -109,17 +124,6 @@ module WaHealth
         walk.status_after = fetch(fake, phone, nil, connection).first&.fetch(:status) if setup&.registered?
         schedule(walk, fake, attempted_at, connection) if setup&.registration_error.is_a?(DisplayNamePendingError)
         walk
-      end
-
-      def add_number(fake, scenario, number)
-        phone = (1000 + number).to_s
-        waba = (2000 + number).to_s
-        fake.add_business_account(waba, name: "Acme WABA #{number}", owner_business_info: PORTFOLIO)
-        fake.add_phone_number(phone, scenario.preset, business_account: waba,
-                                                      display_phone_number: format("+1 555-010-%04d", number),
-                                                      **scenario.fields&.call(phone).to_h)
-        scenario.prepare&.call(fake, phone, waba)
-        [phone, waba]
       end
 
       def fetch(fake, phone, waba, connection)

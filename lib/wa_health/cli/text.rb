@@ -59,7 +59,8 @@ module WaHealth
       def title(report)
         health = report.health
         name = [Report.lookup(health, :verified_name), Report.lookup(health, :display_phone_number)].compact
-        "#{name.empty? ? 'Phone number' : name.join('  ')}  (phone number id #{Report.lookup(health, :id) || '?'})"
+        id = Report.lookup(health, :id)
+        "#{name.empty? ? 'Phone number' : name.join('  ')}#{"  (phone number id #{id})" if id}"
       end
 
       def result_line(report)
@@ -73,6 +74,11 @@ module WaHealth
     # What happened and what an operator should do, in one sentence each.
     module Advice
       module_function
+
+      # "authorization_error", "rate_limit_error", "api_error", "timeout_error", ...: the error's class.
+      def error_type(error)
+        error.class.name.split("::").last.gsub(/(?<=[a-z0-9])(?=[A-Z])/, "_").downcase
+      end
 
       def error_line(error)
         user = [error.respond_to?(:user_title) && error.user_title,
@@ -103,18 +109,40 @@ module WaHealth
         steps.empty? ? "Nothing to do." : steps.join(" ")
       end
 
+      # Names only what makes the number risky: the other fact may be fine, or missing.
       def risk_advice(report)
-        quality, status = %i[quality_rating status].map { |key| Report.lookup(report.health, key) || "unknown" }
-        "Open WhatsApp Manager (#{report.manager_url}) to see why quality is #{quality} and status is " \
-          "#{status}, before Meta limits the number further."
+        quality, status = %i[quality_rating status].map { |key| Report.lookup(report.health, key)&.to_s&.upcase }
+        facts = []
+        facts << "the quality rating is #{quality}" if Report::RISKY_QUALITY.include?(quality)
+        facts << "the status is #{status}" if Report::RISKY_STATUS.include?(status)
+        "Open WhatsApp Manager (#{report.manager_url}) to see why #{facts.join(' and ')}, before Meta limits " \
+          "the number further."
       end
 
       def problem_text(problem)
-        text = "Meta: #{problem[:entity_type]} #{problem[:id]} is #{problem[:can_send_message]}"
-        text += ": #{problem[:error_code]}" if problem[:error_code]
-        text += " #{problem[:description]}" if problem[:description]
-        text += " Possible solution: #{problem[:possible_solution]}" if problem[:possible_solution]
-        text.end_with?(".") ? text : "#{text}."
+        code, description, solution = %i[error_code description possible_solution].map { |key| present(problem[key]) }
+        state = "#{problem[:can_send_message]}#{problem_detail(code, description)}"
+        sentences = ["Meta: #{entity_name(problem)} is #{state}"]
+        sentences << "Possible solution: #{solution}" if solution
+        sentences.map { |sentence| sentence.end_with?(".") ? sentence : "#{sentence}." }.join(" ")
+      end
+
+      def entity_name(problem)
+        name = [problem[:entity_type], problem[:id]].filter_map { |part| present(part) }.join(" ")
+        name.empty? ? "an entity" : name
+      end
+
+      # ": 141010 The Business has not passed...", ": error 141010" without a description, or "" for neither.
+      def problem_detail(code, description)
+        return ": #{[code, description].compact.join(' ')}" if description
+
+        code ? ": error #{code}" : ""
+      end
+
+      # The text of a value Meta sent, or nil for none or a blank one.
+      def present(value)
+        text = value.to_s.strip
+        text unless text.empty?
       end
 
       def registration_advice(decision)
@@ -138,8 +166,11 @@ module WaHealth
         if error.transient?
           "A temporary failure at Meta or a proxy: retry later with backoff; nothing is known to be wrong " \
             "with the number."
+        elsif error.code
+          "Meta refused the request: look up code #{error.code} in Meta's error reference."
         else
-          "Meta refused the request: look up code #{error.code || '?'} in Meta's error reference."
+          "Meta refused the request without an error code#{" (HTTP #{error.http_status})" if error.http_status}: " \
+            "check the ids, the API version and the token's permissions."
         end
       end
 
