@@ -49,8 +49,9 @@ module Fuzz
                   corpus, *seeds(target), "--", "-max_total_time=#{seconds}", "-rss_limit_mb=2048",
                   "-print_final_stats=1", chdir: ROOT, out: log_for(target), err: %i[child out])
       runs = File.read(log_for(target))[/stat::number_of_executed_units:\s*(\d+)/, 1]
-      puts format("fuzz %-18s %s: %s executions in %.0f s", target, ok ? "ok" : "FOUND A CRASH", runs || "?",
-                  Time.now - started)
+      puts format("fuzz %<target>-18s %<outcome>s: %<runs>s executions in %<seconds>.0f s",
+                  target: target, outcome: ok ? "ok" : "FOUND A CRASH", runs: runs || "?",
+                  seconds: Time.now - started)
       ok
     end
   end
