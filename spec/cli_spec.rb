@@ -143,18 +143,18 @@ RSpec.describe "wa_health command" do
       expect(status).to eq(0)
       expect(err).to eq("")
       expect(out).not_to include("\e[")
-      table = out.lines.grep(/\A\d\s/)
-      expect(table.size).to eq(9)
+      table = out.lines.grep(/\A\d+\s/)
+      expect(table.size).to eq(11)
       expect(table.map { |row| row.split(/\s{2,}/)[1] }).to eq(
         ["Provisioned and healthy", "Verified, platform_type N/A", "Verified, throughput N/A", "Not verified",
          "Display name in review", "Token expired (190)", "Rate limited (80007)", "Meta answers 503 (HTML)",
-         "health_status BLOCKED"]
+         "health_status BLOCKED", "Live, verification expired", "WABA read fails (190)"]
       )
-      expect(out.lines.grep(/\A ?\d\. /).size).to eq(9)
+      expect(out.lines.grep(/\A ?\d+\. /).size).to eq(11)
     end
 
     it "tells what happened and what to do for each number" do
-      lines = wa_health("demo").first.lines.grep(/\A ?\d\. /)
+      lines = wa_health("demo").first.lines.grep(/\A ?\d+\. /)
       expect(lines[0]).to match(/Provisioned and healthy: provisioned, CONNECTED.*nothing to register.* → Nothing/)
       expect(lines[1]).to match(/platform_type NOT_APPLICABLE.*registered it \(now CONNECTED\)/)
       expect(lines[2]).to match(/throughput level NOT_APPLICABLE.*registered it \(now CONNECTED\)/)
@@ -168,6 +168,12 @@ RSpec.describe "wa_health command" do
       expect(lines[8]).to include("can_send_message BLOCKED",
                                   "BUSINESS 9001 is BLOCKED: 141010 The Business has not passed business verification.",
                                   "Possible solution: Visit business settings")
+      expect(lines[9]).to include("code verification EXPIRED is normal", "nothing to register", "→ Nothing to do")
+      expect(lines[10]).to include("the business account read failed (AuthorizationError) but the health " \
+                                   "was still read")
+      # The newest protocol: the app subscribed, then the phone-level override, which Meta now reports.
+      expect(lines[0]).to include("app subscribed, phone-level webhook set " \
+                                  "(Meta now reports https://chat.example.com/webhooks/whatsapp/1001)")
     end
 
     it "prints the same walk as JSON with --json" do
@@ -176,13 +182,16 @@ RSpec.describe "wa_health command" do
       numbers = JSON.parse(out).fetch("numbers")
       expect(numbers.map { |number| number["scenario"] }).to eq(
         %w[healthy platform_not_applicable throughput_not_applicable not_verified display_name_pending
-           token_expired rate_limited meta_503 blocked]
+           token_expired rate_limited meta_503 blocked verification_expired waba_read_fails]
       )
       expect(numbers.map { |number| number["result"] }).to eq(
-        %w[healthy needs_attention needs_attention needs_attention needs_attention error error error needs_attention]
+        %w[healthy needs_attention needs_attention needs_attention needs_attention error error error needs_attention
+           healthy healthy]
       )
       expect(numbers.map { |number| number.dig("webhook_setup", "registered") })
-        .to eq([false, true, true, true, false, nil, false, false, false])
+        .to eq([false, true, true, true, false, nil, false, false, false, false, false])
+      expect(numbers[10]["report"]["business_account_error"]).to include("class" => "WaHealth::AuthorizationError")
+      expect(numbers[0]["webhook_url_after"]).to eq("https://chat.example.com/webhooks/whatsapp/1001")
       healthy = numbers[0]["report"]
       expect(healthy["badges"].map { |badge| badge["tone"] })
         .to eq(%w[neutral neutral success success neutral success])
@@ -557,7 +566,7 @@ RSpec.describe "wa_health command" do
       expect(url).not_to be_nil
       expect(lines.join).to match(/^Access token +test-token$/)
       expect(lines.grep(/^  \d{4} /).map(&:split).map { |row| [row[0], row[1..2].join(" ")] })
-        .to eq(%w[1001 1002 1003 1004 1005 1009].map { |phone| [phone, "WABA #{phone.to_i + 1000}"] })
+        .to eq(%w[1001 1002 1003 1004 1005 1009 1010].map { |phone| [phone, "WABA #{phone.to_i + 1000}"] })
       command = lines.last.strip
       expect(command).to eq("WA_HEALTH_ACCESS_TOKEN=test-token #{File.join(root, 'bin/wa_health')} check " \
                             "--base-url #{url} --phone-number-id 1001 --business-account-id 2001")

@@ -75,12 +75,22 @@ module WaHealth
                                                                    "resolve the business verification request." }] }
                          ]
                        } }
+                     }),
+        # Meta keeps VERIFIED for 14 days only; live numbers read EXPIRED afterwards
+        # (spec/fixtures/meta/phone_cloud_api_expired_connected_live.json).
+        Scenario.new(key: "verification_expired", title: "Live, verification expired", preset: :healthy,
+                     fields: ->(_phone) { { code_verification_status: "EXPIRED" } }),
+        # Newest Chatwoot (#15200): a failed WABA read never fails the health read.
+        Scenario.new(key: "waba_read_fails", title: "WABA read fails (190)", preset: :healthy,
+                     prepare: lambda { |fake, _phone, waba|
+                       fake.queue_error(status: 400, code: 190, subcode: 463, message: EXPIRED, node: waba,
+                                        endpoint: :get)
                      })
       ].freeze
 
       # Everything the demo learnt about one number.
       Walk = Struct.new(:number, :scenario, :phone_number_id, :report, :error, :setup, :setup_error,
-                        :status_after, :next_registration_at, :next_registration_at_once_approved,
+                        :status_after, :webhook_after, :next_registration_at, :next_registration_at_once_approved,
                         keyword_init: true)
 
       # Adds the scenario's number (phone id 1000 + number, WABA id 2000 + number) and what the fake
@@ -121,9 +131,16 @@ module WaHealth
         setup, setup_error = webhook_setup(fake, phone, waba, connection)
         walk = Walk.new(number: number, scenario: scenario, phone_number_id: phone, error: error,
                         report: health && Report.new(health), setup: setup, setup_error: setup_error)
-        walk.status_after = fetch(fake, phone, nil, connection).first&.fetch(:status) if setup&.registered?
+        read_back(walk, fake, connection) if setup
         schedule(walk, fake, attempted_at, connection) if setup&.registration_error.is_a?(DisplayNamePendingError)
         walk
+      end
+
+      # What Meta reports once webhook setup ran: the status (after a registration) and the webhook URL.
+      def read_back(walk, fake, connection)
+        after = fetch(fake, walk.phone_number_id, nil, connection).first
+        walk.status_after = after&.fetch(:status) if walk.setup.registered?
+        walk.webhook_after = after && Report.new(after).webhook_url
       end
 
       def fetch(fake, phone, waba, connection)
@@ -167,6 +184,7 @@ module WaHealth
           "phone_number_id" => walk.phone_number_id, "result" => story.result,
           "report" => walk.report&.as_json, "error" => walk.error && Advice.error_json(walk.error),
           "webhook_setup" => setup_json(walk), "status_after" => walk.status_after,
+          "webhook_url_after" => walk.webhook_after,
           "next_registration_at" => walk.next_registration_at&.utc&.iso8601,
           "next_registration_at_once_approved" => walk.next_registration_at_once_approved&.utc&.iso8601,
           "happened" => story.happened, "advice" => story.advice }
@@ -229,8 +247,14 @@ module WaHealth
         return @report.attention_reasons.join(", ") if @report.needs_attention?
 
         health = @report.health
-        "provisioned, #{Report.lookup(health, :status)}, quality #{Report.lookup(health, :quality_rating)}, " \
-          "Meta says #{@report.can_send_message_badge[:value]}"
+        ["provisioned, #{Report.lookup(health, :status)}, quality #{Report.lookup(health, :quality_rating)}, " \
+         "Meta says #{@report.can_send_message_badge[:value]}", *@report.notes, waba_failure(health)].compact.join("; ")
+      end
+
+      def waba_failure(health)
+        error = Report.lookup(health, :business_account_error)
+        error && "the business account read failed (#{error['class'].sub('WaHealth::', '')}) but the health " \
+                 "was still read"
       end
 
       def setup_summary
@@ -238,18 +262,19 @@ module WaHealth
         return registered_summary if registered?
 
         error = @walk.setup.registration_error
-        return "register answered #{code(error)} \"#{error.user_title}\"; webhook subscribed" if error
-        return "registration skipped; webhook subscribed" if @walk.error
+        return "register answered #{code(error)} \"#{error.user_title}\"; #{webhook_done}" if error
+        return "not registered while the health is unknown; #{webhook_done}" if @walk.error
 
-        "nothing to register; webhook subscribed"
+        "nothing to register; #{webhook_done}"
       end
 
       def registered_summary
-        now = "now #{@walk.status_after || 'unknown'}"
-        return "webhook setup registered it (#{now}) and subscribed" if @walk.setup.decision
+        "webhook setup registered it (now #{@walk.status_after}); #{webhook_done}"
+      end
 
-        "webhook setup could not read the health either and registered anyway, as Chatwoot does when the " \
-          "status is unknown (#{now}); webhook subscribed"
+      # The newest protocol's two steps, and the URL Meta now reports for the number.
+      def webhook_done
+        "app subscribed, phone-level webhook set#{" (Meta now reports #{@walk.webhook_after})" if @walk.webhook_after}"
       end
 
       def pending_advice
@@ -274,12 +299,12 @@ module WaHealth
 
       def setup_cell
         return ["failed: reauthorize", :danger] if @walk.setup_error
-        return ["registered, subscribed", :success] if registered?
+        return ["registered, webhook set", :success] if registered?
 
         error = @walk.setup.registration_error
-        return ["register #{code(error)}, subscribed", :warning] if error
+        return ["register #{code(error)}, webhook set", :warning] if error
 
-        ["subscribed", @walk.error ? :warning : :success]
+        ["webhook set", @walk.error ? :warning : :success]
       end
 
       def code(error)
