@@ -49,6 +49,22 @@ RSpec.describe "WaHealth.fetch's optional reads" do
     expect(fetch.keys).not_to include(:business_account_error, :business_profile)
   end
 
+  # Chatwoot #15550; the answer is a recorded one (ruby_whatsapp_sdk's VCR cassette, see the fixture).
+  %w[business_profile_all_fields business_profile_nested_wrapper_openapi].each do |name|
+    it "reads the business profile's fields Chatwoot shows: #{name}" do
+      fixture = JSON.parse(File.read(File.expand_path("fixtures/meta/#{name}.json", __dir__)))
+      fake.queue_recorded(fixture, node: "1001", endpoint: :whatsapp_business_profile)
+      health = fetch(business_profile: true)
+      recorded = fixture["body"]["data"].first
+      recorded = recorded["business_profile"] || recorded
+      expect(health[:business_profile].keys)
+        .to contain_exactly(*%w[about address description email profile_picture_url websites vertical])
+      expect(health[:business_profile]).to include(recorded.slice(*health[:business_profile].keys))
+      expect(health[:business_profile_error]).to be_nil
+      expect(fake.requests.map(&:path)).to include("/v24.0/1001/whatsapp_business_profile")
+    end
+  end
+
   it "keeps a failed business-profile read out of the call's outcome" do
     fake.queue_error(code: 10, message: "Application does not have permission", node: "1001",
                      endpoint: :whatsapp_business_profile)
