@@ -125,7 +125,29 @@ module WaHealth
       log(:info, "webhook set up (#{@protocol})")
     rescue Error => e
       log(:error, "webhook setup failed (#{e.class}: #{e.message})")
-      raise WebhookSetupError.new(scrub("Webhook setup failed: #{e.message}"), result: result)
+      raise WebhookSetupError.new(scrub("Webhook setup failed: #{e.message}"), result: result), cause: scrubbed(e)
+    end
+
+    # The error as the cause of a WebhookSetupError: the webhook calls were never given the PIN, so Meta's
+    # text quoting it would otherwise reach the cause's message and attributes.
+    def scrubbed(error)
+      texts = [error.message, *(error.is_a?(ApiError) ? [error.user_title, error.user_message] : [])].compact
+      return error if texts.all? { |text| scrub(text) == text }
+
+      copy = if error.is_a?(ApiError)
+               error.class.new(scrub(error.message), **api_attributes(error))
+             else
+               error.class.new(scrub(error.message))
+             end
+      copy.set_backtrace(error.backtrace)
+      copy
+    end
+
+    def api_attributes(error)
+      %i[http_status code subcode error_type fbtrace_id retry_after meaning next_step].to_h do |name|
+        [name, error.public_send(name)]
+      end.merge(user_title: error.user_title && scrub(error.user_title),
+                user_message: error.user_message && scrub(error.user_message), transient: error.transient?)
     end
 
     def log(level, text)

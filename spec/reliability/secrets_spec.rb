@@ -156,20 +156,24 @@ RSpec.describe "Secrets in errors, logs and output" do
     errors.each { |error| expect_clean(everything_about(error)) }
   end
 
-  it "keeps them out of WebhookSetup's log lines, errors and results" do
-    quoting_error(code: 1, status: 500, endpoint: :get) # health unknown: registration is attempted
+  it "keeps them out of WebhookSetup's log lines, errors, the error's cause, full_message and Marshal" do
+    verify_token = "verify-#{SecureRandom.hex(8)}"
+    quote = "token #{token} secret #{app_secret} pin #{pin} verify #{verify_token}"
     quoting_error(code: 133_005, endpoint: :register) # PIN mismatch, quoting the PIN
-    quoting_error(code: 190, status: 401, endpoint: :subscribed_apps)
+    fake.queue_error(code: 190, status: 401, endpoint: :subscribed_apps, message: quote, user_message: quote)
     setup = WaHealth::WebhookSetup.new(phone_number_id: "1001", business_account_id: "2001", access_token: token,
-                                       callback_url: "https://chat.example.com/hook", verify_token: "v", pin: pin,
-                                       logger: logger, **options)
+                                       callback_url: "https://chat.example.com/hook", verify_token: verify_token,
+                                       pin: pin, logger: logger, **options)
     error = error_from { setup.perform }
     expect(error).to be_a(WaHealth::WebhookSetupError)
+    expect(error.cause).to be_a(WaHealth::AuthorizationError).and have_attributes(code: 190)
     expect(log.string.lines.size).to be >= 3
-    expect_clean(log.string)
-    expect_clean([error.message, error.inspect, *error.backtrace, setup.inspect, setup.to_s, PP.pp(setup, +"")].join)
-    # The cause is subscribe_webhook's own error: that call never had the PIN to redact.
-    expect_clean(everything_about(error), [token, app_secret])
+    all = [*secrets, verify_token]
+    expect_clean(log.string, all)
+    expect_clean([error.message, error.inspect, *error.backtrace, setup.inspect, setup.to_s, PP.pp(setup, +"")].join,
+                 all)
+    expect_clean([everything_about(error), error.full_message, error.cause.full_message, Marshal.dump(error),
+                  Marshal.dump(error.cause), error.cause.user_message].join, all)
   end
 
   it "keeps them out of a successful WebhookSetup's log and inspect (the PIN is only in result.pin)" do
