@@ -61,6 +61,7 @@ module WaHealth
   end
 end
 
+require_relative "wa_health/registration_ledger"
 require_relative "wa_health/webhook_setup"
 require_relative "wa_health/webhook_teardown"
 require_relative "wa_health/report"

@@ -95,7 +95,8 @@ RSpec.describe "WaHealth.next_registration_at" do
 
   it "accepts String- or Symbol-keyed health and raises ArgumentError for bad input" do
     expect(next_at(health: { "code_verification_status" => "NOT_VERIFIED" })).to eq(now)
-    expect { next_at(attempts: [1]) }.to raise_error(ArgumentError, /attempts/)
+    expect { next_at(attempts: [:yesterday]) }.to raise_error(ArgumentError, /attempts/)
+    expect { next_at(attempts: ["not a time"]) }.to raise_error(ArgumentError, /attempts.*ISO-8601/)
     expect { WaHealth.next_registration_at(attempts: [], now: 5) }.to raise_error(ArgumentError, /now/)
     expect { next_at(health: "x") }.to raise_error(ArgumentError, /health/)
     expect { next_at(last_error: "boom") }.to raise_error(ArgumentError, /last_error/)

@@ -163,20 +163,21 @@ module WaHealth
     # The earliest Time a new automatic register call for this number is allowed, or nil when none
     # should be made (provisioned, an error that needs a person: see ApiError#next_step, or a display
     # name still in review: call again when fresh health arrives). Never allows more than 8 attempts
-    # in any rolling 72 hours. attempts: Times of earlier register calls for this number.
+    # in any rolling 72 hours.
+    #
+    # Takes what an app stores as it is: attempts as Times, ISO-8601 Strings or Unix seconds; last_error
+    # as the exception, or the stored facts of an ApiError ({code:, subcode:, user_title:, user_message:}
+    # with Symbol or String keys, or just the Integer code), or nil. WaHealth::RegistrationLedger keeps
+    # both in one JSON-safe Hash.
     def next_registration_at(attempts:, now: Time.now, last_error: nil, health: nil)
-      validate_schedule_inputs(attempts, now, health)
-      at = Native.next_registration_at(attempts.map(&:to_i), now.to_i, error_facts(last_error), health)
+      raise ArgumentError, "now must be a Time" unless now.is_a?(Time)
+      raise ArgumentError, "health must be a Hash or nil" unless health.nil? || health.is_a?(Hash)
+
+      at = Native.next_registration_at(Validate.times(attempts, :attempts), now.to_i, error_facts(last_error), health)
       at && (now + (at - now.to_r))
     end
 
     private
-
-    def validate_schedule_inputs(attempts, now, health)
-      raise ArgumentError, "attempts must be an Array of Times" unless attempts.is_a?(Array) && attempts.all?(Time)
-      raise ArgumentError, "now must be a Time" unless now.is_a?(Time)
-      raise ArgumentError, "health must be a Hash or nil" unless health.nil? || health.is_a?(Hash)
-    end
 
     def validate_pin(pin)
       Validate.pin(pin)
@@ -189,8 +190,23 @@ module WaHealth
       when nil then nil
       when ApiError then [error.code, error.subcode, error.user_title, error.user_message]
       when Exception then [nil, nil, nil, nil]
-      else raise ArgumentError, "last_error must be an exception or nil"
+      when Integer then [error, nil, nil, nil]
+      when Hash then stored_error_facts(error)
+      else raise ArgumentError, "last_error must be an exception, an error code, a Hash of its facts or nil"
       end
+    end
+
+    def stored_error_facts(facts)
+      code, subcode, title, message = %i[code subcode user_title user_message].map do |key|
+        facts.fetch(key) { facts[key.to_s] }
+      end
+      numbers = [code, subcode].compact.all?(Integer)
+      texts = [title, message].compact.all?(String)
+      unless numbers && texts
+        raise ArgumentError, "last_error's code and subcode must be Integers, its user_title and user_message Strings"
+      end
+
+      [code, subcode, title, message]
     end
 
     def graph_settings_for(options)

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "time"
+
 module WaHealth
   # Checks at the Ruby boundary, before anything crosses into Rust or onto the network.
   # Messages name the argument and never quote its value (it may be a secret).
@@ -98,6 +100,29 @@ module WaHealth
       raise ArgumentError, "pin must be exactly 6 digits" unless text.is_a?(String) && PIN.match?(text)
 
       text
+    end
+
+    # Unix seconds for each of Times, ISO-8601 Strings (as a JSON column stores them) or Integers.
+    def times(values, name)
+      unless values.is_a?(Array)
+        raise ArgumentError,
+              "#{name} must be an Array of Times, ISO-8601 Strings or Unix seconds"
+      end
+
+      values.map do |value|
+        case value
+        when Time then value.to_i
+        when Integer then value
+        when String then iso8601(value, name)
+        else raise ArgumentError, "#{name} must be an Array of Times, ISO-8601 Strings or Unix seconds"
+        end
+      end
+    end
+
+    def iso8601(text, name)
+      Time.iso8601(text).to_i
+    rescue ArgumentError
+      raise ArgumentError, "#{name} holds a String that is not an ISO-8601 time", cause: nil
     end
 
     def seconds(value, name)
