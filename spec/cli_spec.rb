@@ -153,13 +153,27 @@ RSpec.describe "wa_health command" do
       expect(out.lines.grep(/\A ?\d+\. /).size).to eq(11)
     end
 
+    it "fits an 80-column terminal: no line over 80 characters, no word cut, and says first what the gem is for" do
+      out, err, status = wa_health("demo", env: { "COLUMNS" => "80" })
+      expect([err, status]).to eq(["", 0])
+      expect(out.lines.map { |line| line.chomp.length }.max).to be <= 80
+      expect(out).to start_with("wa_health reads a WhatsApp Business number's health from Meta")
+      # Every word of the one-line explanations survives the wrapping whole.
+      wide, = wa_health("demo", env: { "COLUMNS" => "1000" })
+      words = ->(text) { text.lines.grep_v(/\A\s*\z/).join(" ").split.grep_v(/\A\d+\.\z/) }
+      expect(words.call(out)).to include(*words.call(wide.lines.grep(/\A ?\d+\. /).join))
+      expect(out).to include("webhook setup postponed until Meta's wait is over")
+    end
+
     it "tells what happened and what to do for each number" do
-      lines = wa_health("demo").first.lines.grep(/\A ?\d+\. /)
+      # One String per number: its explanation and advice, however they were wrapped.
+      lines = wa_health("demo").first.split(/^(?= ?\d+\. )/).grep(/\A ?\d+\. /).map { |text| text.gsub(/\s+/, " ") }
       expect(lines[0]).to match(/Provisioned and healthy: provisioned, CONNECTED.*nothing to register.* → Nothing/)
       expect(lines[1]).to match(/platform_type NOT_APPLICABLE.*registered it \(now CONNECTED\)/)
       expect(lines[2]).to match(/throughput level NOT_APPLICABLE.*registered it \(now CONNECTED\)/)
       expect(lines[3]).to include("Not verified", "registered it")
-      expect(lines[4]).to include("register answered 100/2388001 \"Cannot Create Certificate\"",
+      expect(lines[4]).to include("register failed (Meta's code 100/2388001 \"Cannot Create Certificate\": display " \
+                                  "name pending)",
                                   "Wait for Meta to approve the display name: next_registration_at answers")
       expect(lines[5]).to include("AuthorizationError: HTTP 401, code 190, subcode 463: Error validating access token",
                                   "webhook setup failed", "reauthorize the inbox")
@@ -189,7 +203,9 @@ RSpec.describe "wa_health command" do
            healthy healthy]
       )
       expect(numbers.map { |number| number.dig("webhook_setup", "registered") })
-        .to eq([false, true, true, true, false, nil, false, false, false, false, false])
+        .to eq([false, true, true, true, false, nil, nil, false, false, false, false])
+      # Rate limited: the demo does not call Meta again for the webhook while it is asked to wait.
+      expect(numbers[6]["webhook_setup"]).to eq("subscribed" => false, "postponed" => true)
       expect(numbers[10]["report"]["business_account_error"]).to include("class" => "WaHealth::AuthorizationError")
       expect(numbers[0]["webhook_url_after"]).to eq("https://chat.example.com/webhooks/whatsapp/1001")
       healthy = numbers[0]["report"]

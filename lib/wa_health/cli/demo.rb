@@ -128,7 +128,8 @@ module WaHealth
         connection = { base_url: fake.url }
         health, error = fetch(fake, phone, waba, connection)
         attempted_at = Time.now
-        setup, setup_error = webhook_setup(fake, phone, waba, connection)
+        # Meta asked to wait: calling it again for the webhook now would contradict the advice.
+        setup, setup_error = webhook_setup(fake, phone, waba, connection) unless error.is_a?(RateLimitError)
         walk = Walk.new(number: number, scenario: scenario, phone_number_id: phone, error: error,
                         report: health && Report.new(health), setup: setup, setup_error: setup_error)
         read_back(walk, fake, connection) if setup
@@ -192,6 +193,7 @@ module WaHealth
 
       def setup_json(walk)
         return { "subscribed" => false, "error" => walk.setup_error.message } if walk.setup_error
+        return { "subscribed" => false, "postponed" => true } unless walk.setup
 
         registration_error = walk.setup.registration_error
         { "subscribed" => true, "registered" => walk.setup.registered?,
@@ -227,7 +229,7 @@ module WaHealth
 
       def advice
         return "#{Advice.for_error(@walk.error)} Chatwoot marks the inbox for reauthorization." if @walk.setup_error
-        return Advice.for_error(@walk.error) if @walk.error
+        return Advice.for_error(@walk.error) if @walk.error || !@walk.setup
 
         registration_error = @walk.setup.registration_error
         return pending_advice if registration_error.is_a?(DisplayNamePendingError)
@@ -259,10 +261,11 @@ module WaHealth
 
       def setup_summary
         return "webhook setup failed with the same error" if @walk.setup_error
+        return "webhook setup postponed until Meta's wait is over" unless @walk.setup
         return registered_summary if registered?
 
         error = @walk.setup.registration_error
-        return "register answered #{code(error)} \"#{error.user_title}\"; #{webhook_done}" if error
+        return "register failed (#{in_words(error)}); #{webhook_done}" if error
         return "not registered while the health is unknown; #{webhook_done}" if @walk.error
 
         "nothing to register; #{webhook_done}"
@@ -299,12 +302,23 @@ module WaHealth
 
       def setup_cell
         return ["failed: reauthorize", :danger] if @walk.setup_error
+        return ["postponed", :warning] unless @walk.setup
         return ["registered, webhook set", :success] if registered?
 
         error = @walk.setup.registration_error
         return ["register #{code(error)}, webhook set", :warning] if error
 
         ["webhook set", @walk.error ? :warning : :success]
+      end
+
+      # Meta's code, its title for people, and what it means, e.g. `Meta's code 100/2388001 "Cannot Create
+      # Certificate": display name pending`.
+      def in_words(error)
+        return code(error) unless error.is_a?(ApiError)
+
+        title = error.user_title ? " \"#{error.user_title}\"" : ""
+        meaning = error.meaning && error.meaning != :other ? ": #{error.meaning.to_s.tr('_', ' ')}" : ""
+        "Meta's code #{code(error)}#{title}#{meaning}"
       end
 
       def code(error)
@@ -318,18 +332,45 @@ module WaHealth
     class DemoText
       HEADERS = ["#", "Scenario", "Status", "Quality", "Name status", "Can send", "Decision", "Webhook setup"].freeze
 
-      def initialize(cli, options)
+      INTRO = "wa_health reads a WhatsApp Business number's health from Meta, decides whether it needs " \
+              "registering (and does it without tripping Meta's limits), and sets up its webhooks, for " \
+              "Chatwoot. This demo runs %<count>d sample numbers against a fake Graph API on 127.0.0.1 " \
+              "(no network, no real token)."
+
+      def initialize(cli, options, width: Text.width)
         @text = Text.new(color: cli.color?(options[:color]))
+        @width = width
       end
 
+      # The table when it fits the terminal, else one block per number; then, per number, what happened
+      # and what to do, wrapped at word boundaries.
       def render(walks)
         stories = walks.map { |walk| Story.new(walk) }
-        lines = ["wa_health demo: #{walks.size} numbers against a fake Graph API on 127.0.0.1 " \
-                 "(no network, no real token)", "", @text.table(HEADERS, stories.map { |story| story.row(@text) }), ""]
-        walks.zip(stories).each do |walk, story| # one line per number: what happened → what to do
-          lines << "#{walk.number.to_s.rjust(2)}. #{story.happened}. → #{story.advice}"
+        lines = [*Text.wrap(format(INTRO, count: walks.size), @width), "", *overview(stories), ""]
+        walks.zip(stories).each do |walk, story|
+          lines.concat(Text.wrap("#{story.happened}.", @width, first: "#{walk.number.to_s.rjust(2)}. "))
+          lines.concat(Text.wrap("→ #{story.advice}", @width, first: "    "))
         end
         lines.join("\n")
+      end
+
+      private
+
+      def overview(stories)
+        rows = stories.map { |story| story.row(@text) }
+        table = @text.table(HEADERS, rows)
+        plain = Text.new(color: false).table(HEADERS, rows)
+        return [table] if plain.lines.all? { |line| line.chomp.length <= @width }
+
+        rows.zip(stories).flat_map do |row, _story|
+          number, title, *cells = row
+          facts = HEADERS.drop(2).zip(cells).map do |header, cell|
+            text, tone = Array(cell)
+            "#{header}: #{@text.paint(text, tone)}"
+          end
+          facts = facts.join(", ")
+          Text.wrap("#{title}: #{facts}", @width, first: "#{number.rjust(2)}. ", indent: "    ")
+        end
       end
     end
   end

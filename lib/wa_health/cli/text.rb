@@ -36,6 +36,36 @@ module WaHealth
         [title(report), table(nil, rows, indent: "  "), result_line(report)].join("\n")
       end
 
+      # `text` wrapped at word boundaries to lines of at most `width` characters: the first line starts
+      # with `first`, the others with `indent` (a word longer than a line stays whole).
+      def self.wrap(text, width, first: "", indent: " " * first.length)
+        lines = []
+        line = first.dup
+        empty = true
+        text.split(/\s+/).reject(&:empty?).each do |word|
+          unless empty || line.length + 1 + word.length <= width
+            lines << line
+            line = indent.dup
+            empty = true
+          end
+          line << (empty ? "" : " ") << word
+          empty = false
+        end
+        lines << line
+      end
+
+      # Columns to render for: COLUMNS when set, else the terminal's width; a pipe or a file gets every
+      # line whole (Float::INFINITY), which is easier to grep.
+      def self.width(io = $stdout)
+        from_env = ENV["COLUMNS"].to_i
+        return from_env if from_env.positive?
+
+        require "io/console"
+        io.tty? && io.winsize.last.positive? ? io.winsize.last : Float::INFINITY
+      rescue StandardError
+        Float::INFINITY
+      end
+
       def badge_cell(badge)
         [badge[:value].nil? ? NONE : badge[:value].to_s, badge[:tone]]
       end
