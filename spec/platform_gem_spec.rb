@@ -9,10 +9,12 @@ require "tmpdir"
 # The platform gem (`rake native gem`, rakelib/native.rake), built from the libraries bin/setup's
 # `rake compile` already built (a few seconds), then installed into an empty GEM_HOME by a Ruby that has
 # no Rust: no cargo or rustc on PATH, no CARGO_HOME or RUSTUP_HOME. It must load both extensions and run
-# `wa_health demo` from there.
+# `wa_health demo` from there. WA_HEALTH_PLATFORM_GEM_MINORS lists more Ruby minors the gem must carry
+# (.ci/run's last step: "3.1 3.3", the second built by .ci/trixie into pkg/native/3.3).
 RSpec.describe "The platform gem (rake native gem)" do
   root = File.expand_path("..", __dir__)
   minor = RUBY_VERSION[/\A\d+\.\d+/]
+  minors = [minor, *ENV.fetch("WA_HEALTH_PLATFORM_GEM_MINORS", "").split].uniq
   install_limit = 10
 
   before(:context) do
@@ -46,12 +48,14 @@ RSpec.describe "The platform gem (rake native gem)" do
     File.join(@home, "gems", File.basename(@gem, ".gem"))
   end
 
-  it "is named for this platform and carries this Ruby's minor for both extensions, and no Rust sources" do
+  it "is named for this platform and carries #{minors.join(' and ')} for both extensions, and no Rust sources" do
     expect(File.basename(@gem)).to match(/\Awa_health-#{Regexp.escape(WaHealth::VERSION)}-x86_64-linux\.gem\z/)
     spec = Gem::Package.new(@gem).spec
     expect(spec.platform.to_s).to eq("x86_64-linux")
     expect(spec.extensions).to eq([])
-    expect(spec.files).to include("lib/wa_health/#{minor}/wa_health.so", "lib/wa_health/#{minor}/wa_health_testing.so")
+    minors.each do |carried|
+      expect(spec.files).to include("lib/wa_health/#{carried}/wa_health.so", "lib/wa_health/#{carried}/wa_health_testing.so")
+    end
     expect(spec.files.grep(%r{\A(ext|crates)/|(\A|/)Cargo\.})).to eq([])
     libraries = spec.files.grep(/\.so\z/)
     expect(libraries).to all(match(%r{\Alib/wa_health/\d+\.\d+/wa_health(_testing)?\.so\z}))
