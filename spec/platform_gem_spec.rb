@@ -54,7 +54,8 @@ RSpec.describe "The platform gem (rake native gem)" do
     expect(spec.platform.to_s).to eq("x86_64-linux")
     expect(spec.extensions).to eq([])
     minors.each do |carried|
-      expect(spec.files).to include("lib/wa_health/#{carried}/wa_health.so", "lib/wa_health/#{carried}/wa_health_testing.so")
+      expect(spec.files).to include("lib/wa_health/#{carried}/wa_health.so",
+                                    "lib/wa_health/#{carried}/wa_health_testing.so")
     end
     expect(spec.files.grep(%r{\A(ext|crates)/|(\A|/)Cargo\.})).to eq([])
     libraries = spec.files.grep(/\.so\z/)
