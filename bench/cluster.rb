@@ -16,10 +16,8 @@ module WaHealthBench
     def puma_cluster
       cluster = PumaCluster.start(@fake)
       load = HealthLoad.new(cluster, concurrency: CLIENTS)
-      latency = Suite::LATENCY
-      rows = [[latency, scale.cluster_requests], [latency * 10, scale.cluster_requests / 6]].map do |latency, count|
-        cluster_row(cluster, load, latency, count)
-      end
+      runs = [[Suite::LATENCY, scale.cluster_requests], [Suite::LATENCY * 10, scale.cluster_requests / 6]]
+      rows = runs.map { |latency, count| cluster_row(cluster, load, latency, count) }
       cluster_section(rows)
     ensure
       @fake.latency = 0
@@ -42,7 +40,8 @@ module WaHealthBench
 
     def check_cluster_run(result)
       ok = result.finished && result.wrong.empty? && result.lost.zero? && result.failures.empty?
-      puts "bench: Puma cluster #{result.answered}/#{result.requested} answered right: #{ok ? 'pass' : 'FAIL'}" if @smoke
+      verdict = ok ? "pass" : "FAIL"
+      puts "bench: Puma cluster #{result.answered}/#{result.requested} answered right: #{verdict}" if @smoke
       return if ok
 
       raise "Puma cluster run failed: #{result.to_h.except(:answered_by).inspect[0, 2000]}"
@@ -58,7 +57,8 @@ module WaHealthBench
       share = rows.first[4].to_f / 100
       Section.new(
         title: "6. Puma cluster: the health endpoint on 2 workers × 5 threads, Meta answering after a delay",
-        headers: ["Meta latency", "requests", "requests per second", "10 threads allow", "share", "worker CPU per request"],
+        headers: ["Meta latency", "requests", "requests per second", "10 threads allow", "share",
+                  "worker CPU per request"],
         rows: rows,
         notes: "The spec Rails app (spec/rails_app) under Puma #{puma_version} in cluster mode, preload_app!, " \
                "the gem used in the master before it forks; #{CLIENTS} Ruby threads with Net::HTTP keep-alive " \

@@ -10,13 +10,8 @@ require_relative "build"
 require_relative "cluster"
 
 module WaHealthBench
-  # The five measurements of issue 5, each returning a section (title, table, notes and the values
-  # the targets are checked against). `scale` makes the same code a full run or a 2-second smoke.
-  class Suite
-    include Support
-    include Build
-    include Cluster
-
+  # How big each measurement is: a full run, or the 2-second smoke.
+  module Scales
     Scale = Struct.new(:rounds, :calls, :httparty_calls, :scaling_calls, :sweep_numbers, :sweep_rounds,
                        :memory_calls, :memory_batches, :batch_size, :cold_build, :cluster_requests,
                        keyword_init: true)
@@ -26,6 +21,15 @@ module WaHealthBench
     SMOKE = Scale.new(rounds: 1, calls: 50, httparty_calls: 10, scaling_calls: 2, sweep_numbers: 128,
                       sweep_rounds: 1, memory_calls: 500, memory_batches: 2, batch_size: 128, cold_build: false,
                       cluster_requests: 60)
+  end
+
+  # The five measurements of issue 5, each returning a section (title, table, notes and the values
+  # the targets are checked against). `scale` makes the same code a full run or a 2-second smoke.
+  class Suite
+    include Support
+    include Scales
+    include Build
+    include Cluster
 
     LATENCY = 0.02
     SWEEP_CONCURRENCY = 64
