@@ -11,6 +11,14 @@ RSpec.describe "The health endpoint on a Puma cluster", order: :defined do
   concurrency = 12
   deadline = 40
 
+  # Puma's own answer to a request in flight on a worker that a restart is stopping (5.6 and 6.6 have the same
+  # code; seen on 6.6): the worker closes its listener first, then prepare_response asks that closed listener
+  # whether connections wait (only for a keep-alive connection's 10th or later request with every thread
+  # busy), and Puma answers the IOError with its 500 although the app had answered. A Puma defect, not the
+  # gem's: tolerated in the SIGUSR1 phase only, at most one per server thread.
+  puma_closed_listener = Regexp.new("HTTP 500 Puma caught this error: closed stream \\(IOError\\)\n" \
+                                    "\\S*/puma/request\\.rb:\\d+:in .*wait_readable")
+
   before(:context) do
     @fake = WaHealth::Testing::FakeGraph.new(max_recorded_requests: 0).start
     @fake.latency = 0.02
@@ -29,11 +37,12 @@ RSpec.describe "The health endpoint on a Puma cluster", order: :defined do
 
   attr_reader :cluster, :load
 
-  def expect_every_answer_right(result)
-    expect(result.wrong).to eq([])
+  def expect_every_answer_right(result, tolerated: nil)
+    wrong = tolerated ? result.wrong.grep_v(tolerated) : result.wrong
+    expect(wrong).to eq([])
     expect(result.finished).to be(true), "#{result.answered} of #{result.requested} answered within the deadline"
     expect(result.lost).to eq(0), result.failures.inspect
-    expect(result.answered).to eq(result.requested)
+    expect(result.answered + result.wrong.size - wrong.size).to eq(result.requested)
   end
 
   # The examples run in this order: each one's phase starts from the cluster the previous one left.
@@ -56,7 +65,8 @@ RSpec.describe "The health endpoint on a Puma cluster", order: :defined do
     before_restart = cluster.worker_pids
     result, = load.run(count: 800, deadline: deadline, at: 200) { cluster.signal("USR1") }
 
-    expect_every_answer_right(result)
+    expect_every_answer_right(result, tolerated: puma_closed_listener)
+    expect(result.wrong.size).to be <= PumaCluster::WORKERS * PumaCluster::THREADS
     # An idle keep-alive connection closed by the restart, on which the next request was already sent: no
     # answer, and the GET is sent again. At most one per connection.
     expect(result.failures.map { |failure| failure[:thread] }.tally.values).to all(eq(1))
