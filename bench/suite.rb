@@ -7,20 +7,29 @@ require "wa_health/testing"
 require_relative "support"
 require_relative "contenders"
 require_relative "build"
+require_relative "cluster"
 
 module WaHealthBench
+  # How big each measurement is: a full run, or the 2-second smoke.
+  module Scales
+    Scale = Struct.new(:rounds, :calls, :httparty_calls, :scaling_calls, :sweep_numbers, :sweep_rounds,
+                       :memory_calls, :memory_batches, :batch_size, :cold_build, :cluster_requests,
+                       keyword_init: true)
+    FULL = Scale.new(rounds: 9, calls: 2000, httparty_calls: 300, scaling_calls: 40, sweep_numbers: 5000,
+                     sweep_rounds: 3, memory_calls: 100_000, memory_batches: 20, batch_size: 5000, cold_build: true,
+                     cluster_requests: 3000)
+    SMOKE = Scale.new(rounds: 1, calls: 50, httparty_calls: 10, scaling_calls: 2, sweep_numbers: 128,
+                      sweep_rounds: 1, memory_calls: 500, memory_batches: 2, batch_size: 128, cold_build: false,
+                      cluster_requests: 60)
+  end
+
   # The five measurements of issue 5, each returning a section (title, table, notes and the values
   # the targets are checked against). `scale` makes the same code a full run or a 2-second smoke.
   class Suite
     include Support
+    include Scales
     include Build
-
-    Scale = Struct.new(:rounds, :calls, :httparty_calls, :scaling_calls, :sweep_numbers, :sweep_rounds,
-                       :memory_calls, :memory_batches, :batch_size, :cold_build, keyword_init: true)
-    FULL = Scale.new(rounds: 9, calls: 2000, httparty_calls: 300, scaling_calls: 40, sweep_numbers: 5000,
-                     sweep_rounds: 3, memory_calls: 100_000, memory_batches: 20, batch_size: 5000, cold_build: true)
-    SMOKE = Scale.new(rounds: 1, calls: 50, httparty_calls: 10, scaling_calls: 2, sweep_numbers: 128,
-                      sweep_rounds: 1, memory_calls: 500, memory_batches: 2, batch_size: 128, cold_build: false)
+    include Cluster
 
     LATENCY = 0.02
     SWEEP_CONCURRENCY = 64
@@ -39,17 +48,20 @@ module WaHealthBench
 
     attr_reader :scale
 
-    def initialize(scale)
+    SECTIONS = %i[per_call thread_scaling sweep memory build puma_cluster].freeze
+
+    def initialize(scale, smoke: false)
       @scale = scale
+      @smoke = smoke
     end
 
-    def run
+    def run(sections = SECTIONS)
       WaHealth::Testing::FakeGraph.start(max_recorded_requests: 0) do |fake|
         @fake = fake
         @token = fake.access_token
         fake.add_phone_number("1001")
         WaHealth.configure { |c| c.base_url = fake.url }
-        [per_call, thread_scaling, sweep, memory, build]
+        sections.map { |section| send(section) }
       end
     end
 

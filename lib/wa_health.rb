@@ -3,14 +3,9 @@
 require_relative "wa_health/version"
 require_relative "wa_health/errors"
 
-# The native extension: wa_health/<ruby major.minor>/wa_health in a precompiled gem, wa_health/wa_health
-# when built from source. `require`, not `require_relative`: RubyGems may install a built extension
-# outside lib/ (its extension dir), which is on the load path but not beside this file.
-begin
-  require "wa_health/#{RUBY_VERSION[/\d+\.\d+/]}/wa_health"
-rescue LoadError
-  require "wa_health/wa_health"
-end
+require_relative "wa_health/extension"
+
+WaHealth::Extension.load("wa_health")
 
 require_relative "wa_health/validate"
 require_relative "wa_health/configuration"

@@ -6,6 +6,11 @@ task bench: :compile do
 end
 
 namespace :bench do
+  desc "Only the Puma cluster section of rake bench (about a minute): printed, bench/RESULTS.md left alone"
+  task :cluster do
+    ruby File.expand_path("../bench/run.rb", __dir__), "--only=puma_cluster"
+  end
+
   desc "The benchmark at a tiny scale (about 2 s): every table row must come out (run by bin/test)"
   task :smoke do
     ruby File.expand_path("../bench/run.rb", __dir__), "--smoke"

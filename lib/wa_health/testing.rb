@@ -2,12 +2,7 @@
 
 require "wa_health"
 
-# The test support extension (the fake Graph API and the benchmark floors), kept out of the production
-# one; loaded the same way as that one.
-begin
-  require "wa_health/#{RUBY_VERSION[/\d+\.\d+/]}/wa_health_testing"
-rescue LoadError
-  require "wa_health/wa_health_testing"
-end
+# The test support extension (the fake Graph API and the benchmark floors), kept out of the production one.
+WaHealth::Extension.load("wa_health_testing")
 
 require_relative "testing/fake_graph"

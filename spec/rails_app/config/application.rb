@@ -1,7 +1,8 @@
 # frozen_string_literal: true
 
-# A Chatwoot-shaped Rails 6.1 app for the integration specs: API only, SQLite in memory, the models and
-# the inboxes health endpoint Chatwoot has. Loaded by spec/rails_helper.rb only.
+# A Chatwoot-shaped Rails 6.1 app for the integration specs: API only, SQLite (in memory, or a file under
+# Puma), the models and the inboxes health endpoint Chatwoot has. Loaded by spec/rails_helper.rb, and by
+# config.ru and spec/puma/seed.rb for spec/puma/cluster_spec.rb.
 require "logger"
 require "stringio"
 require "rails"
@@ -10,6 +11,7 @@ require "action_controller/railtie"
 require "sidekiq"
 require "wa_health"
 require "wa_health/rails"
+require_relative "sqlite_file" if ENV["WA_HEALTH_SPEC_DATABASE"]
 
 Rails.env = "test"
 
@@ -23,7 +25,8 @@ module RailsApp
     config.api_only = true
     config.eager_load = false
     config.secret_key_base = "wa_health-rails-app-only-used-in-specs"
-    config.logger = ActiveSupport::Logger.new(LOG)
+    # A file when Puma serves the app (spec/puma/cluster_spec.rb), so the spec can read every worker's lines.
+    config.logger = ActiveSupport::Logger.new(ENV.fetch("WA_HEALTH_SPEC_RAILS_LOG") { LOG })
     # Production's level. At :debug, Rails 6.1 logs SQL bind values unfiltered (provider_config with the
     # token included); Rails 7 filters them through filter_attributes, which the Railtie fills.
     config.log_level = :info
