@@ -89,7 +89,7 @@ RSpec.describe "The platform gem (rake native gem)" do
   it "runs `wa_health demo` from the installed gem" do
     output, status = without_rust(File.join(@home, "bin", "wa_health"), "demo", "--no-color")
     expect(status.success?).to be(true), output
-    expect(output).to include("wa_health demo: 9 numbers against a fake Graph API on 127.0.0.1")
+    expect(output).to include("This demo runs 11 sample numbers against a fake Graph API on 127.0.0.1")
     expect(output).to include("Provisioned and healthy")
   end
 end
