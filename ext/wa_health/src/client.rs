@@ -470,6 +470,36 @@ fn transport_error(error: reqwest::Error, secrets: &Secrets) -> GraphError {
     }
 }
 
+/// Everything one Graph call needs: the engine, the settings and the secrets to redact.
+#[derive(Clone, Copy)]
+pub struct Caller<'a> {
+    pub engine: &'a Engine,
+    pub settings: &'a GraphSettings,
+    pub secrets: &'a Secrets,
+}
+
+impl Caller<'_> {
+    /// [`confirmed_call`] with this caller's engine, settings and secrets.
+    pub async fn confirm(
+        &self,
+        method: Method,
+        node_id: &str,
+        edge: Option<&str>,
+        body: Option<Value>,
+    ) -> GraphResult<()> {
+        confirmed_call(
+            self.engine,
+            self.settings,
+            self.secrets,
+            method,
+            node_id,
+            edge,
+            body,
+        )
+        .await
+    }
+}
+
 /// A POST or DELETE that Meta answers with `{"success": true}` (other members, such as the
 /// `data` some subscribed_apps answers carry, are ignored).
 pub async fn confirmed_call(

@@ -82,24 +82,27 @@ pub fn record_from_answers(
     };
     let business_id = business_account_id.map_or(Value::Null, |id| Value::String(id.into()));
 
+    // A key read from the phone's answer under the same name, as text.
+    macro_rules! text_of {
+        ($key:literal) => {
+            ($key, text(phone($key)))
+        };
+    }
     let mut record: HealthRecord = vec![
-        ("display_phone_number", text(phone("display_phone_number"))),
-        ("verified_name", text(phone("verified_name"))),
-        ("name_status", text(phone("name_status"))),
-        ("quality_rating", text(phone("quality_rating"))),
+        text_of!("display_phone_number"),
+        text_of!("verified_name"),
+        text_of!("name_status"),
+        text_of!("quality_rating"),
         ("messaging_limit_tier", messaging_limit),
-        ("account_mode", text(phone("account_mode"))),
-        (
-            "code_verification_status",
-            text(phone("code_verification_status")),
-        ),
+        text_of!("account_mode"),
+        text_of!("code_verification_status"),
         ("throughput", throughput),
-        ("last_onboarded_time", text(phone("last_onboarded_time"))),
-        ("platform_type", text(phone("platform_type"))),
+        text_of!("last_onboarded_time"),
+        text_of!("platform_type"),
         ("business_id", business_id),
-        ("id", text(phone("id"))),
-        ("status", text(phone("status"))),
-        ("new_name_status", text(phone("new_name_status"))),
+        text_of!("id"),
+        text_of!("status"),
+        text_of!("new_name_status"),
         ("throughput_level", throughput_level),
         ("is_on_biz_app", boolean(phone("is_on_biz_app"))),
         (
@@ -261,22 +264,11 @@ mod tests {
     fn keeps_chatwoots_keys_in_order_and_always_present() {
         let record = build_record(&Map::new(), None, None);
         let keys: Vec<&str> = record.iter().map(|(k, _)| *k).collect();
-        assert_eq!(
-            &keys[..11],
-            &[
-                "display_phone_number",
-                "verified_name",
-                "name_status",
-                "quality_rating",
-                "messaging_limit_tier",
-                "account_mode",
-                "code_verification_status",
-                "throughput",
-                "last_onboarded_time",
-                "platform_type",
-                "business_id"
-            ]
-        );
+        // Chatwoot's first keys, in its order: the six cards, then what the banner reads.
+        let mut chatwoot = properties::TEXT[..6].to_vec();
+        chatwoot.extend(["code_verification_status", "throughput"]);
+        chatwoot.extend(&properties::TEXT[7..10]);
+        assert_eq!(&keys[..11], &chatwoot[..]);
         assert_eq!(keys.len(), 19);
         assert!(record.iter().all(|(_, v)| v.is_null()));
     }
@@ -343,7 +335,7 @@ mod tests {
         use crate::test_support;
         use proptest::prelude::*;
 
-        const TEXT: &[&str] = &[
+        pub(super) const TEXT: &[&str] = &[
             "display_phone_number",
             "verified_name",
             "name_status",

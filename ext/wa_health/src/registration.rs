@@ -4,9 +4,8 @@ use serde_json::{json, Value};
 
 use reqwest::Method;
 
-use crate::client::{confirmed_call, is_loopback, validate_node_id, Engine, GraphSettings};
+use crate::client::{is_loopback, validate_node_id, Caller};
 use crate::error::{GraphError, GraphResult};
-use crate::secrets::Secrets;
 
 pub fn validate_pin(pin: &str) -> GraphResult<()> {
     if pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()) {
@@ -38,9 +37,7 @@ pub fn register_body(pin: &str, region: Option<&str>) -> Value {
 }
 
 pub async fn register(
-    engine: &Engine,
-    conn: &GraphSettings,
-    secrets: &Secrets,
+    caller: Caller<'_>,
     phone_number_id: &str,
     pin: &str,
     region: Option<&str>,
@@ -52,36 +49,17 @@ pub async fn register(
     }
     let body = register_body(pin, region);
     let edge = Some("register");
-    confirmed_call(
-        engine,
-        conn,
-        secrets,
-        Method::POST,
-        phone_number_id,
-        edge,
-        Some(body),
-    )
-    .await
+    caller
+        .confirm(Method::POST, phone_number_id, edge, Some(body))
+        .await
 }
 
-pub async fn deregister(
-    engine: &Engine,
-    conn: &GraphSettings,
-    secrets: &Secrets,
-    phone_number_id: &str,
-) -> GraphResult<()> {
+pub async fn deregister(caller: Caller<'_>, phone_number_id: &str) -> GraphResult<()> {
     validate_node_id("phone_number_id", phone_number_id)?;
     let edge = Some("deregister");
-    confirmed_call(
-        engine,
-        conn,
-        secrets,
-        Method::POST,
-        phone_number_id,
-        edge,
-        None,
-    )
-    .await
+    caller
+        .confirm(Method::POST, phone_number_id, edge, None)
+        .await
 }
 
 /// The callback must be https, or plain http on a loopback host (development and tests only).
@@ -111,9 +89,7 @@ fn validate_verify_token(verify_token: &str) -> GraphResult<()> {
 
 /// The older protocol: subscribe the app and override the callback for the whole WABA in one call.
 pub async fn subscribe_webhook(
-    engine: &Engine,
-    conn: &GraphSettings,
-    secrets: &Secrets,
+    caller: Caller<'_>,
     business_account_id: &str,
     callback_url: &str,
     verify_token: &str,
@@ -123,25 +99,16 @@ pub async fn subscribe_webhook(
     validate_verify_token(verify_token)?;
     let body = json!({"override_callback_uri": callback_url, "verify_token": verify_token});
     let edge = Some("subscribed_apps");
-    confirmed_call(
-        engine,
-        conn,
-        secrets,
-        Method::POST,
-        business_account_id,
-        edge,
-        Some(body),
-    )
-    .await
+    caller
+        .confirm(Method::POST, business_account_id, edge, Some(body))
+        .await
 }
 
 /// Subscribes the app to the WABA's webhooks for `subscribed_fields` (Chatwoot: `messages`,
 /// `smb_message_echoes`, and `calls` when calling is on). The app must be subscribed before any
 /// phone-level override.
 pub async fn subscribe_app(
-    engine: &Engine,
-    conn: &GraphSettings,
-    secrets: &Secrets,
+    caller: Caller<'_>,
     business_account_id: &str,
     subscribed_fields: &[String],
 ) -> GraphResult<()> {
@@ -153,16 +120,9 @@ pub async fn subscribe_app(
     }
     let body = json!({ "subscribed_fields": subscribed_fields });
     let edge = Some("subscribed_apps");
-    confirmed_call(
-        engine,
-        conn,
-        secrets,
-        Method::POST,
-        business_account_id,
-        edge,
-        Some(body),
-    )
-    .await
+    caller
+        .confirm(Method::POST, business_account_id, edge, Some(body))
+        .await
 }
 
 fn valid_field(field: &str) -> bool {
@@ -172,32 +132,18 @@ fn valid_field(field: &str) -> bool {
 }
 
 /// `DELETE /{waba}/subscribed_apps`: the app stops receiving this WABA's webhooks.
-pub async fn unsubscribe_app(
-    engine: &Engine,
-    conn: &GraphSettings,
-    secrets: &Secrets,
-    business_account_id: &str,
-) -> GraphResult<()> {
+pub async fn unsubscribe_app(caller: Caller<'_>, business_account_id: &str) -> GraphResult<()> {
     validate_node_id("business_account_id", business_account_id)?;
     let edge = Some("subscribed_apps");
-    confirmed_call(
-        engine,
-        conn,
-        secrets,
-        Method::DELETE,
-        business_account_id,
-        edge,
-        None,
-    )
-    .await
+    caller
+        .confirm(Method::DELETE, business_account_id, edge, None)
+        .await
 }
 
 /// The phone-level callback override, `POST /{phone}` `{"webhook_configuration": {...}}`; `None`
 /// clears it with an empty `override_callback_uri`, as public clients do.
 pub async fn override_phone_webhook(
-    engine: &Engine,
-    conn: &GraphSettings,
-    secrets: &Secrets,
+    caller: Caller<'_>,
     phone_number_id: &str,
     callback: Option<(&str, &str)>,
 ) -> GraphResult<()> {
@@ -211,16 +157,9 @@ pub async fn override_phone_webhook(
         None => json!({"override_callback_uri": ""}),
     };
     let body = json!({ "webhook_configuration": configuration });
-    confirmed_call(
-        engine,
-        conn,
-        secrets,
-        Method::POST,
-        phone_number_id,
-        None,
-        Some(body),
-    )
-    .await
+    caller
+        .confirm(Method::POST, phone_number_id, None, Some(body))
+        .await
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use magnus::{Error, RHash, Ruby};
 use super::convert::record_to_ruby;
 use super::errors::{panic_error, to_ruby_error};
 use super::nogvl::{without_gvl, Outcome};
-use crate::client::{validate_access_token, Engine, GraphSettings};
+use crate::client::{validate_access_token, Caller, Engine, GraphSettings};
 use crate::error::{GraphError, GraphResult};
 use crate::secrets::Secrets;
 use crate::{health, registration};
@@ -40,6 +40,14 @@ impl RbGraphSettings {
 
     pub fn api_version(&self) -> String {
         self.settings.api_version().to_string()
+    }
+
+    fn caller<'a>(&'a self, engine: &'a Engine, secrets: &'a Secrets) -> Caller<'a> {
+        Caller {
+            engine,
+            settings: &self.settings,
+            secrets,
+        }
     }
 
     fn secrets(&self, ruby: &Ruby, access_token: &str) -> Result<Secrets, Error> {
@@ -130,15 +138,8 @@ pub fn register(
 ) -> Result<bool, Error> {
     let secrets = conn.secrets(ruby, &access_token)?.also_redacting(&pin);
     perform(ruby, |engine| async move {
-        registration::register(
-            &engine,
-            &conn.settings,
-            &secrets,
-            &phone_number_id,
-            &pin,
-            region.as_deref(),
-        )
-        .await
+        let caller = conn.caller(&engine, &secrets);
+        registration::register(caller, &phone_number_id, &pin, region.as_deref()).await
     })?;
     Ok(true)
 }
@@ -151,7 +152,8 @@ pub fn deregister(
 ) -> Result<bool, Error> {
     let secrets = conn.secrets(ruby, &access_token)?;
     perform(ruby, |engine| async move {
-        registration::deregister(&engine, &conn.settings, &secrets, &phone_number_id).await
+        let caller = conn.caller(&engine, &secrets);
+        registration::deregister(caller, &phone_number_id).await
     })?;
     Ok(true)
 }
@@ -168,15 +170,9 @@ pub fn subscribe_webhook(
         .secrets(ruby, &access_token)?
         .also_redacting(&verify_token);
     perform(ruby, |engine| async move {
-        registration::subscribe_webhook(
-            &engine,
-            &conn.settings,
-            &secrets,
-            &business_account_id,
-            &callback_url,
-            &verify_token,
-        )
-        .await
+        let caller = conn.caller(&engine, &secrets);
+        registration::subscribe_webhook(caller, &business_account_id, &callback_url, &verify_token)
+            .await
     })?;
     Ok(true)
 }
@@ -190,8 +186,8 @@ pub fn subscribe_app(
 ) -> Result<bool, Error> {
     let secrets = conn.secrets(ruby, &access_token)?;
     perform(ruby, |engine| async move {
-        let (settings, waba) = (&conn.settings, &business_account_id);
-        registration::subscribe_app(&engine, settings, &secrets, waba, &subscribed_fields).await
+        let caller = conn.caller(&engine, &secrets);
+        registration::subscribe_app(caller, &business_account_id, &subscribed_fields).await
     })?;
     Ok(true)
 }
@@ -204,7 +200,8 @@ pub fn unsubscribe_app(
 ) -> Result<bool, Error> {
     let secrets = conn.secrets(ruby, &access_token)?;
     perform(ruby, |engine| async move {
-        registration::unsubscribe_app(&engine, &conn.settings, &secrets, &business_account_id).await
+        let caller = conn.caller(&engine, &secrets);
+        registration::unsubscribe_app(caller, &business_account_id).await
     })?;
     Ok(true)
 }
@@ -225,9 +222,8 @@ pub fn override_phone_webhook(
         let callback = callback
             .as_ref()
             .map(|(url, token)| (url.as_str(), token.as_str()));
-        let phone = &phone_number_id;
-        registration::override_phone_webhook(&engine, &conn.settings, &secrets, phone, callback)
-            .await
+        let caller = conn.caller(&engine, &secrets);
+        registration::override_phone_webhook(caller, &phone_number_id, callback).await
     })?;
     Ok(true)
 }
