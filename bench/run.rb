@@ -3,7 +3,7 @@
 require "fileutils"
 
 # `rake bench` (full run, writes bench/RESULTS.md) and `rake bench:smoke` (the same code at a tiny
-# scale, about 2 s, checks that every table row is produced; run by bin/test so the harness cannot rot).
+# scale, a few seconds, checks that every table row is produced; run by bin/test so the harness cannot rot).
 # Everything talks to FakeGraph on 127.0.0.1; nothing leaves the machine.
 
 $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))

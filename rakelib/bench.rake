@@ -17,7 +17,7 @@ namespace :bench do
     ruby File.expand_path("../bench/run.rb", __dir__), "--only=event_loop"
   end
 
-  desc "The benchmark at a tiny scale (about 2 s): every table row must come out (run by bin/test)"
+  desc "The benchmark at a tiny scale (a few seconds): every table row must come out (run by bin/test)"
   task :smoke do
     ruby File.expand_path("../bench/run.rb", __dir__), "--smoke"
   end
