@@ -270,7 +270,7 @@ RSpec.describe "wa_health command" do
       expect(section.map(&:length).max).to be <= 80
 
       loop = JSON.parse(wa_health("demo", "--json").first).fetch("event_loop")
-      expect(loop).to include("phone_number_id" => "1010", "before" => { "status" => "PENDING",
+      expect(loop).to include("phone_number_id" => "1099", "before" => { "status" => "PENDING",
                                                                          "name_status" => "PENDING_REVIEW" },
                               "actions" => ["register_now"], "registered" => true, "status_after" => "CONNECTED",
                               "error" => nil)

@@ -11,9 +11,9 @@ module WaHealth
     # applies the event to the stored snapshot and, asked to register_now, does what WaHealth::EventJob
     # does on Sidekiq, inline: reads the health, registers with the stored PIN and reads it again.
     class DemoEvents
-      PHONE = "1010"
-      WABA = "2010"
-      DISPLAY = "+1 555-010-0010"
+      PHONE = "1099"
+      WABA = "2099"
+      DISPLAY = "+1 555-010-0099"
 
       # What happened: the health before, register's answer then, the webhook's status, the actions
       # apply_event asked for, the health after, and the seconds from the webhook to reading CONNECTED.
@@ -46,7 +46,7 @@ module WaHealth
       private
 
       def add_number(fake)
-        fake.add_business_account(WABA, name: "Acme WABA 10", owner_business_info: Demo::PORTFOLIO)
+        fake.add_business_account(WABA, name: "Acme WABA 99", owner_business_info: Demo::PORTFOLIO)
         fake.add_phone_number(PHONE, :display_name_pending, business_account: WABA, display_phone_number: DISPLAY)
       end
 
@@ -146,7 +146,7 @@ module WaHealth
 
         "  registered with the stored PIN → #{text.paint('CONNECTED', :success)}, " \
           "#{format('%.1f ms', result.seconds * 1000)} after the event" \
-          "\n    (inline in this process; through Sidekiq: bench/RESULTS.md, section 6)"
+          "\n    (inline in this process; through Sidekiq: bench/RESULTS.md, section 7)"
       end
 
       def connected?(result)
