@@ -8,6 +8,7 @@ require_relative "support"
 require_relative "contenders"
 require_relative "build"
 require_relative "cluster"
+require_relative "event_loop"
 
 module WaHealthBench
   # How big each measurement is: a full run, or the 2-second smoke.
@@ -30,6 +31,7 @@ module WaHealthBench
     include Scales
     include Build
     include Cluster
+    include EventLoopBench
 
     LATENCY = 0.02
     SWEEP_CONCURRENCY = 64
@@ -48,7 +50,7 @@ module WaHealthBench
 
     attr_reader :scale
 
-    SECTIONS = %i[per_call thread_scaling sweep memory build puma_cluster].freeze
+    SECTIONS = %i[per_call thread_scaling sweep memory build puma_cluster event_loop].freeze
 
     def initialize(scale, smoke: false)
       @scale = scale

@@ -256,6 +256,29 @@ RSpec.describe "wa_health command" do
       expect_one_line_usage_error(wa_health("demo", "--fast"), /\Awa_health demo: invalid option: --fast \(see/)
       expect_one_line_usage_error(wa_health("demo", "now"), /\Awa_health demo: unexpected argument/)
     end
+
+    it "ends with the event loop: Meta's approval webhook registers the stuck number, CONNECTED, and how fast" do
+      out, err, status = wa_health("demo")
+      expect([err, status]).to eq(["", 0])
+      section = out.split("\n\n").last.lines.map(&:chomp)
+      expect(section.first).to eq("Meta's health webhooks: the number stuck on its display name, event-driven")
+      expect(section.join("\n")).to include(
+        "PENDING, name PENDING_REVIEW", "register answered 100/2388001", "phone_number_name_update APPROVED",
+        "WaHealth::WebhookEndpoint → 200", "apply_event asks register_now", "registered with the stored PIN → CONNECTED"
+      )
+      expect(section.join("\n")).to match(/CONNECTED, \d+\.\d ms after the event/)
+      expect(section.map(&:length).max).to be <= 80
+
+      loop = JSON.parse(wa_health("demo", "--json").first).fetch("event_loop")
+      expect(loop).to include("phone_number_id" => "1099", "before" => { "status" => "PENDING",
+                                                                         "name_status" => "PENDING_REVIEW" },
+                              "actions" => ["register_now"], "registered" => true, "status_after" => "CONNECTED",
+                              "error" => nil)
+      expect(loop.dig("register_before", "subcode")).to eq(2_388_001)
+      expect(loop["webhook"]).to eq("field" => "phone_number_name_update", "decision" => "APPROVED",
+                                    "http_status" => 200)
+      expect(loop["event_to_connected_ms"]).to be_a(Float).and be_positive
+    end
   end
 
   describe "--json" do

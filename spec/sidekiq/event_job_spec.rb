@@ -29,10 +29,11 @@ RSpec.describe WaHealth::EventJob do
     WaHealth.health_sink = ->(id, result) { delivered << [id, result] }
     WaHealth.registration_sink = ->(id, pin_or_error) { registrations << [id, pin_or_error] }
     @sidekiq_logger = Sidekiq.logger
-    Sidekiq.logger = Logger.new(log)
+    # Sidekiq 7 has no Sidekiq.logger=; the configuration's logger= is in 6 and 7.
+    Sidekiq.configure_client { |config| config.logger = Logger.new(log) }
   end
 
-  after { Sidekiq.logger = @sidekiq_logger }
+  after { Sidekiq.configure_client { |config| config.logger = @sidekiq_logger } }
 
   def meta_approves_the_name
     fake.add_phone_number("1001", :display_name_pending, display_phone_number: "+1 555-078-3881",

@@ -3,6 +3,7 @@
 require "logger"
 require "time"
 require_relative "../testing"
+require_relative "demo_events"
 
 module WaHealth
   class CLI
@@ -111,7 +112,8 @@ module WaHealth
         raise UsageError, "unexpected argument" if argv.any?
 
         walks = Testing::FakeGraph.start { |fake| SCENARIOS.each_with_index.map { |s, i| walk(fake, s, i + 1) } }
-        @cli.say(@options[:json] ? JSON.pretty_generate(json(walks)) : DemoText.new(@cli, @options).render(walks))
+        output = @options[:json] ? json(walks) : DemoText.new(@cli, @options).render(walks)
+        @cli.say(DemoEvents.new(@cli, @options).append_to(output))
       end
 
       def parser

@@ -3,6 +3,7 @@
 require "json"
 require "uri"
 require_relative "fake_graph/webhooks"
+require_relative "fake_graph/deliveries"
 
 module WaHealth
   module Testing
@@ -16,6 +17,7 @@ module WaHealth
     #   end
     class FakeGraph
       include Webhooks
+      include Deliveries
 
       DEFAULT_ACCESS_TOKEN = "test-token"
       # The fake's own usage headers, which queue_recorded leaves out unless the recording has them.
@@ -84,6 +86,9 @@ module WaHealth
                      max_recorded_requests: 10_000, require_content_length: true, app_callback_url: nil)
         @native = Native::FakeServer.new
         @access_token = access_token
+        @app_secret = app_secret # also kept here: the webhooks it delivers are signed with it
+        @delivery_lock = Mutex.new
+        @delivery_log = []
         @host = host
         @requested_port = port
         configure(access_token: access_token, app_secret: app_secret, max_recorded_requests: max_recorded_requests,
@@ -120,6 +125,7 @@ module WaHealth
 
       def app_secret=(secret)
         configure(app_secret: secret)
+        @app_secret = secret
       end
 
       # true (default): a POST with neither Content-Length nor Transfer-Encoding gets HTTP 411.
