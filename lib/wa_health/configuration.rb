@@ -10,7 +10,9 @@ module WaHealth
     DEFAULT_BASE_URL = "https://graph.facebook.com"
     DEFAULT_TIMEOUT = 10.0
     DEFAULT_OPEN_TIMEOUT = 5.0
-    CONNECTION_OPTIONS = %i[api_version base_url timeout open_timeout app_secret].freeze
+    # ca_file: a PEM file of CA certificates trusted besides the system's (a TLS-inspecting proxy's CA,
+    # a test CA); read when the settings are built.
+    CONNECTION_OPTIONS = %i[api_version base_url timeout open_timeout app_secret ca_file].freeze
 
     # WaHealth::SweepJob's settings and their defaults:
     # - sweep_concurrency: fetch_many's concurrency within one job;
@@ -59,6 +61,7 @@ module WaHealth
       @timeout = DEFAULT_TIMEOUT
       @open_timeout = DEFAULT_OPEN_TIMEOUT
       @app_secret = nil
+      @ca_file = nil
       @logger = Logger.new(nil)
       @instrumenter = nil
       @credentials_resolver = nil
@@ -133,13 +136,18 @@ module WaHealth
         Validate.text(options[:api_version], :api_version),
         Validate.seconds(options[:timeout], :timeout),
         Validate.seconds(options[:open_timeout], :open_timeout),
-        Validate.optional_text(options[:app_secret], :app_secret)
+        Validate.optional_text(options[:app_secret], :app_secret),
+        Validate.optional_text(path_text(options[:ca_file]), :ca_file)
       )
+    end
+
+    def self.path_text(path)
+      path.respond_to?(:to_path) ? path.to_path : path
     end
 
     def inspect
       "#<#{self.class.name} api_version=#{api_version.inspect} base_url=#{without_userinfo(base_url).inspect} " \
-        "timeout=#{timeout.inspect} open_timeout=#{open_timeout.inspect} " \
+        "timeout=#{timeout.inspect} open_timeout=#{open_timeout.inspect} ca_file=#{ca_file.inspect} " \
         "app_secret=#{app_secret ? '[REDACTED]' : 'nil'} " \
         "webhook_verify_token=#{webhook_verify_token ? '[REDACTED]' : 'nil'}>"
     end
