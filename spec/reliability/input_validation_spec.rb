@@ -136,7 +136,8 @@ RSpec.describe "Input validation at the Ruby boundary" do
     deep = 100.times.reduce({}) { |inner, _| { "x" => inner } }
     expect_argument_error(:health) { WaHealth.registration_decision(deep) }
     expect_argument_error(:attempts) { WaHealth.next_registration_at(attempts: nil) }
-    expect_argument_error(:attempts) { WaHealth.next_registration_at(attempts: [Time.now.to_i]) }
+    expect_argument_error(:attempts) { WaHealth.next_registration_at(attempts: [Time.now.to_f]) }
+    expect_argument_error(:attempts) { WaHealth.next_registration_at(attempts: ["yesterday"]) }
     expect_argument_error(:now) { WaHealth.next_registration_at(attempts: [], now: 5) }
     expect_argument_error(:last_error) { WaHealth.next_registration_at(attempts: [], last_error: "boom") }
   end
