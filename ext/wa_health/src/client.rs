@@ -38,6 +38,20 @@ pub struct GraphSettings {
     timeout: Duration,
     open_timeout: Duration,
     ca: Option<Arc<CaRoots>>,
+    proxy: Option<ProxyUrl>,
+}
+
+/// The proxy every request goes through (CONNECT for https). Debug shows no credentials.
+#[derive(Clone)]
+pub struct ProxyUrl(Url);
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.0.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        write!(f, "ProxyUrl({shown})")
+    }
 }
 
 /// Largest `ca_file` read (a bundle of every public CA is about 250 KB).
@@ -142,7 +156,45 @@ impl GraphSettings {
             timeout: positive_duration("timeout", timeout)?,
             open_timeout: positive_duration("open_timeout", open_timeout)?,
             ca: None,
+            proxy: None,
         })
+    }
+
+    /// These settings, with every request through the http(s) proxy at `url` (credentials, if
+    /// any, in its userinfo). Errors never quote it.
+    pub fn with_proxy(mut self, url: &str) -> GraphResult<GraphSettings> {
+        let invalid = || {
+            GraphError::InvalidArgument(
+                "proxy must be an http:// or https:// URL with a host and no path".to_string(),
+            )
+        };
+        let url = Url::parse(url).map_err(|_| invalid())?;
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host_str().is_none()
+            || !matches!(url.path(), "" | "/")
+            || url.query().is_some()
+            || url.fragment().is_some()
+        {
+            return Err(invalid());
+        }
+        if self.base_url.scheme() == "http" {
+            return Err(GraphError::InvalidArgument(
+                "proxy needs an https base_url: over plain http the token would reach the proxy in cleartext"
+                    .to_string(),
+            ));
+        }
+        self.proxy = Some(ProxyUrl(url));
+        Ok(self)
+    }
+
+    /// The proxy URL's password as written and decoded, for redaction. (Not the username:
+    /// redaction ignores case, and a short name such as "wa" would eat words of every message.)
+    pub fn proxy_password(&self) -> Vec<String> {
+        let Some(raw) = self.proxy.as_ref().and_then(|ProxyUrl(url)| url.password()) else {
+            return Vec::new();
+        };
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        vec![decoded.into_owned(), raw.to_string()]
     }
 
     /// These settings, also trusting the CA certificates of the PEM file at `path`.
@@ -237,8 +289,8 @@ pub struct Engine {
     clients: Mutex<HashMap<ClientKey, reqwest::Client>>,
 }
 
-/// What a client is built from: the connect timeout (ms) and the extra CA certificates.
-type ClientKey = (u64, Option<[u8; 32]>);
+/// What a client is built from: the connect timeout (ms), the extra CA certificates, the proxy.
+type ClientKey = (u64, Option<[u8; 32]>, Option<String>);
 
 /// Scheduler rounds [`Engine::settle`] gives ready tasks (a dropped request's connection needs two).
 const SETTLE_ROUNDS: usize = 4;
@@ -339,12 +391,20 @@ impl Engine {
         let key = (
             conn.open_timeout.as_millis() as u64,
             conn.ca.as_ref().map(|ca| ca.digest),
+            conn.proxy.as_ref().map(|proxy| proxy.0.to_string()),
         );
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
         }
-        let mut builder = reqwest::Client::builder();
+        // The proxy comes from the settings only: Ruby resolves the environment's as Net::HTTP would.
+        let mut builder = reqwest::Client::builder().no_proxy();
+        if let Some(ProxyUrl(url)) = &conn.proxy {
+            let proxy = reqwest::Proxy::all(url.as_str()).map_err(|_| {
+                GraphError::InvalidArgument("proxy is not a usable URL".to_string())
+            })?;
+            builder = builder.proxy(proxy);
+        }
         if let Some(ca) = &conn.ca {
             // Added to the system's roots (the platform verifier's), which stay trusted.
             builder = builder.tls_certs_merge(ca.certs.iter().cloned());
@@ -415,6 +475,16 @@ pub async fn send(
     call: Call<'_>,
 ) -> GraphResult<Map<String, Value>> {
     let client = engine.client(conn)?;
+    let with_proxy_password;
+    let secrets = match conn.proxy_password() {
+        forms if forms.is_empty() => secrets,
+        forms => {
+            with_proxy_password = forms
+                .iter()
+                .fold(secrets.clone(), |all, form| all.also_redacting(form));
+            &with_proxy_password
+        }
+    };
     let mut url = conn.url(call.node_id, call.edge);
     {
         let mut query = url.query_pairs_mut();
@@ -684,6 +754,32 @@ mod tests {
         assert!(GraphSettings::new("http://localhost", "v24.0", 0.0, 1.0).is_err());
         assert!(GraphSettings::new("http://localhost", "v24.0", f64::NAN, 1.0).is_err());
         assert!(GraphSettings::new("http://localhost", "v24.0", 1.0, -1.0).is_err());
+    }
+
+    #[test]
+    fn proxies_are_http_urls_shown_without_credentials() {
+        let https = || GraphSettings::new("https://graph.example", "v24.0", 1.0, 1.0).unwrap();
+        let conn = https()
+            .with_proxy("http://wa:p%40ss-w0rd@proxy.example:3128")
+            .unwrap();
+        let shown = format!("{conn:?}");
+        assert!(shown.contains("proxy.example:3128"), "{shown}");
+        assert!(!shown.contains("w0rd") && !shown.contains("wa:"), "{shown}");
+        assert_eq!(conn.proxy_password(), ["p@ss-w0rd", "p%40ss-w0rd"]);
+        assert!(https().proxy_password().is_empty());
+        for bad in [
+            "socks5://proxy.example:1080",
+            "proxy.example:3128",
+            "http://proxy.example/path",
+            "http://proxy.example?x=1",
+            "not a url",
+        ] {
+            let error = https().with_proxy(bad).unwrap_err().to_string();
+            assert!(error.starts_with("proxy must be"), "{bad}: {error}");
+        }
+        let plain = GraphSettings::new("http://127.0.0.1:9", "v24.0", 1.0, 1.0).unwrap();
+        let error = plain.with_proxy("http://proxy.example").unwrap_err();
+        assert!(error.to_string().contains("https base_url"));
     }
 
     #[test]

@@ -30,12 +30,18 @@ impl RbGraphSettings {
         open_timeout: f64,
         app_secret: Option<String>,
         ca_file: Option<String>,
+        proxy: Option<String>,
     ) -> Result<RbGraphSettings, Error> {
         let mut settings = GraphSettings::new(&base_url, &api_version, timeout, open_timeout)
             .map_err(|e| to_ruby_error(ruby, e))?;
         if let Some(path) = ca_file {
             settings = settings
                 .with_ca_file(&path)
+                .map_err(|e| to_ruby_error(ruby, e))?;
+        }
+        if let Some(url) = proxy {
+            settings = settings
+                .with_proxy(&url)
                 .map_err(|e| to_ruby_error(ruby, e))?;
         }
         Ok(RbGraphSettings {
