@@ -54,7 +54,7 @@ impl std::fmt::Debug for ProxyUrl {
     }
 }
 
-/// Largest `ca_file` read (a bundle of every public CA is about 250 KB).
+/// Largest `ca_file` read (Debian's bundle of every public CA is about 220 KB).
 pub const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The certificates of a `ca_file`, trusted besides the system's roots.

@@ -22,6 +22,8 @@ pub struct RbGraphSettings {
 }
 
 impl RbGraphSettings {
+    // One argument per setting, in the order Configuration.build_graph_settings passes them.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         ruby: &Ruby,
         base_url: String,
