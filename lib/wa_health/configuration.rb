@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "logger"
+require "uri"
 
 module WaHealth
   # Every setting of the gem, process-wide (WaHealth.config; the Railtie fills it from config.wa_health).
@@ -10,7 +11,11 @@ module WaHealth
     DEFAULT_BASE_URL = "https://graph.facebook.com"
     DEFAULT_TIMEOUT = 10.0
     DEFAULT_OPEN_TIMEOUT = 5.0
-    CONNECTION_OPTIONS = %i[api_version base_url timeout open_timeout app_secret].freeze
+    # ca_file: a PEM file of CA certificates trusted besides the system's (a TLS-inspecting proxy's CA,
+    # a test CA); read when the settings are built.
+    # proxy: an http(s) proxy URL (credentials in its userinfo), false for none, or nil (the default)
+    # for the environment's (see proxy_for).
+    CONNECTION_OPTIONS = %i[api_version base_url timeout open_timeout app_secret ca_file proxy].freeze
 
     # WaHealth::SweepJob's settings and their defaults:
     # - sweep_concurrency: fetch_many's concurrency within one job;
@@ -59,6 +64,8 @@ module WaHealth
       @timeout = DEFAULT_TIMEOUT
       @open_timeout = DEFAULT_OPEN_TIMEOUT
       @app_secret = nil
+      @ca_file = nil
+      @proxy = nil
       @logger = Logger.new(nil)
       @instrumenter = nil
       @credentials_resolver = nil
@@ -128,18 +135,49 @@ module WaHealth
     end
 
     def self.build_graph_settings(options)
+      base_url = Validate.text(options[:base_url], :base_url)
       Native::GraphSettings.new(
-        Validate.text(options[:base_url], :base_url),
+        base_url,
         Validate.text(options[:api_version], :api_version),
         Validate.seconds(options[:timeout], :timeout),
         Validate.seconds(options[:open_timeout], :open_timeout),
-        Validate.optional_text(options[:app_secret], :app_secret)
+        Validate.optional_text(options[:app_secret], :app_secret),
+        Validate.optional_text(path_text(options[:ca_file]), :ca_file),
+        proxy_for(base_url, options[:proxy])
       )
+    end
+
+    # The proxy for base_url: the proxy setting when given (false: none); otherwise the environment's,
+    # as Net::HTTP finds it for the same host and port (it builds an http:// URI whatever use_ssl says,
+    # so it reads http_proxy), with https_proxy first for an https base_url. no_proxy and loopback
+    # hosts get none; a plain-http base_url (loopback only) never gets one from the environment.
+    def self.proxy_for(base_url, proxy, env = ENV)
+      return nil if proxy == false
+      return Validate.text(proxy.to_s, :proxy) unless proxy.nil?
+
+      uri = URI.parse(base_url.to_s)
+      env_proxy(uri, env) if uri.is_a?(URI::HTTPS) && uri.host
+    rescue URI::Error
+      nil
+    end
+
+    def self.env_proxy(uri, env)
+      [URI::HTTPS, URI::HTTP].each do |kind|
+        found = kind.build(host: uri.host, port: uri.port).find_proxy(env)
+        return found.to_s if found
+      end
+      nil
+    end
+    private_class_method :env_proxy
+
+    def self.path_text(path)
+      path.respond_to?(:to_path) ? path.to_path : path
     end
 
     def inspect
       "#<#{self.class.name} api_version=#{api_version.inspect} base_url=#{without_userinfo(base_url).inspect} " \
-        "timeout=#{timeout.inspect} open_timeout=#{open_timeout.inspect} " \
+        "timeout=#{timeout.inspect} open_timeout=#{open_timeout.inspect} ca_file=#{ca_file.inspect} " \
+        "proxy=#{(proxy ? without_userinfo(proxy.to_s) : proxy).inspect} " \
         "app_secret=#{app_secret ? '[REDACTED]' : 'nil'} " \
         "webhook_verify_token=#{webhook_verify_token ? '[REDACTED]' : 'nil'}>"
     end

@@ -14,6 +14,7 @@
 //! - `reply.rs`: an answer ready to be written, and the usage headers.
 //! - `record.rs`: recorded requests, the request log and the stats.
 //! - `server.rs`: the hyper server on its own tokio runtime.
+//! - `tls.rs`: the test CA and server certificates, for HTTPS.
 //! - `raw.rs`: the response body: whole, dripped or cut short.
 //! - `tests/`: unit tests, one file per concern.
 
@@ -27,9 +28,11 @@ mod reply;
 mod routing;
 mod server;
 mod state;
+mod tls;
 
 #[cfg(test)]
 mod tests;
 
 pub use server::FakeServer;
 pub use state::SharedState;
+pub use tls::CertKind;

@@ -11,6 +11,8 @@ use crate::state::SharedState;
 
 /// One request as received (and as recorded in the log).
 pub(crate) struct RecordedRequest {
+    /// As hyper shows it: `HTTP/1.1` or `HTTP/2.0`.
+    pub(crate) http_version: String,
     pub(crate) method: String,
     pub(crate) path: String,
     pub(crate) query: String,
@@ -54,6 +56,7 @@ impl RecordedRequest {
             "headers": headers,
             "body": String::from_utf8_lossy(&self.body),
             "connection": self.connection,
+            "http_version": self.http_version,
         })
     }
 

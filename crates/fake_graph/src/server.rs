@@ -1,4 +1,5 @@
-//! The HTTP/1.1 side of the fake: a hyper server on its own tokio runtime.
+//! The HTTP side of the fake: a hyper server on its own tokio runtime, serving HTTP/1.1 in the
+//! clear, or HTTP/1.1 and HTTP/2 (by ALPN) over TLS.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
@@ -19,6 +20,7 @@ use crate::raw::ReplyBody;
 use crate::record::{BodyProblem, RecordedRequest};
 use crate::reply::Reply;
 use crate::state::{SharedState, Step, MAX_BODY_BYTES};
+use crate::tls::{self, CertKind, TlsIdentity};
 
 /// How long [`FakeServer::stop`] waits for the runtime's tasks and threads.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
@@ -31,6 +33,8 @@ pub struct FakeServer {
     runtime: Option<Runtime>,
     /// The process that started it: in a forked child the runtime's threads do not exist.
     pid: u32,
+    /// The test CA's certificate (PEM) when serving HTTPS.
+    ca_pem: Option<String>,
     #[cfg_attr(not(test), allow(dead_code))] // read by the tests
     threads: Arc<RuntimeThreads>,
 }
@@ -65,6 +69,19 @@ impl FakeServer {
     /// Binds `host:port` (port 0 = ephemeral), starts a 2-worker tokio runtime (threads named
     /// "wa_health-fake") and serves HTTP/1.1 with keep-alive. Returns once the socket listens.
     pub fn start(host: &str, port: u16, state: SharedState) -> std::io::Result<FakeServer> {
+        FakeServer::start_with(host, port, state, None)
+    }
+
+    /// Like [`FakeServer::start`], or with `tls`, serves HTTPS with a certificate of that kind,
+    /// issued by a test CA made for this server ([`FakeServer::ca_pem`]).
+    pub fn start_with(
+        host: &str,
+        port: u16,
+        state: SharedState,
+        tls: Option<CertKind>,
+    ) -> std::io::Result<FakeServer> {
+        let identity = tls.map(tls::identity).transpose()?;
+        let ca_pem = identity.as_ref().map(|i| i.ca_pem.clone());
         let std_listener = std::net::TcpListener::bind((host, port))?;
         std_listener.set_nonblocking(true)?;
         let port = std_listener.local_addr()?.port();
@@ -89,13 +106,19 @@ impl FakeServer {
             }
         };
         let cancel = CancellationToken::new();
-        runtime.spawn(accept_loop(listener, state.clone(), cancel.clone()));
+        runtime.spawn(accept_loop(
+            listener,
+            state.clone(),
+            cancel.clone(),
+            identity,
+        ));
         Ok(FakeServer {
             port,
             state,
             cancel,
             runtime: Some(runtime),
             pid: std::process::id(),
+            ca_pem,
             threads,
         })
     }
@@ -103,6 +126,11 @@ impl FakeServer {
     /// The bound port (the real one when started with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The test CA's certificate (PEM) that issued the server's, when serving HTTPS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn state(&self) -> &SharedState {
@@ -153,14 +181,26 @@ impl Drop for FakeServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: SharedState, cancel: CancellationToken) {
-    let mut builder = hyper::server::conn::http1::Builder::new();
+async fn accept_loop(
+    listener: TcpListener,
+    state: SharedState,
+    cancel: CancellationToken,
+    tls: Option<TlsIdentity>,
+) {
+    let mut http1 = hyper::server::conn::http1::Builder::new();
     // No header read timeout: idle keep-alive connections stay open until the client or
     // `stop` closes them, so tests that pause between calls never see a surprise close.
-    builder
+    http1
         .keep_alive(true)
         .timer(TokioTimer::new())
         .header_read_timeout(None);
+    let mut auto = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    auto.http1()
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(None);
+    auto.http2().timer(TokioTimer::new());
+    let auto = Arc::new(auto);
     let mut connections = 0u64;
     loop {
         let accepted = tokio::select! {
@@ -184,14 +224,34 @@ async fn accept_loop(listener: TcpListener, state: SharedState, cancel: Cancella
             let state = state.clone();
             async move { handle(state, request, connection).await }
         });
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
         let cancel = cancel.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = connection => {}
-                _ = cancel.cancelled() => {}
+        match &tls {
+            None => {
+                let connection = http1.serve_connection(TokioIo::new(stream), service);
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = connection => {}
+                        _ = cancel.cancelled() => {}
+                    }
+                });
             }
-        });
+            Some(tls) => {
+                let acceptor = tls.acceptor.clone();
+                let auto = Arc::clone(&auto);
+                tokio::spawn(async move {
+                    let serve = async {
+                        // A failed handshake (an untrusting client hangs up) just ends the connection.
+                        if let Ok(stream) = acceptor.accept(stream).await {
+                            let _ = auto.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    };
+                    tokio::select! {
+                        _ = serve => {}
+                        _ = cancel.cancelled() => {}
+                    }
+                });
+            }
+        }
     }
 }
 
@@ -237,6 +297,7 @@ async fn handle(
         }
     };
     let recorded = RecordedRequest {
+        http_version: format!("{:?}", parts.version),
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or("").to_owned(),

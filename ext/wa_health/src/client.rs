@@ -37,6 +37,78 @@ pub struct GraphSettings {
     api_version: String,
     timeout: Duration,
     open_timeout: Duration,
+    ca: Option<Arc<CaRoots>>,
+    proxy: Option<ProxyUrl>,
+}
+
+/// The proxy every request goes through (CONNECT for https). Debug shows no credentials.
+#[derive(Clone)]
+pub struct ProxyUrl(Url);
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.0.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        write!(f, "ProxyUrl({shown})")
+    }
+}
+
+/// Largest `ca_file` read (Debian's bundle of every public CA is about 220 KB).
+pub const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The certificates of a `ca_file`, trusted besides the system's roots.
+#[derive(Clone)]
+pub struct CaRoots {
+    /// SHA-256 of the certificates: the clients cache key.
+    digest: [u8; 32],
+    certs: Vec<reqwest::Certificate>,
+}
+
+impl std::fmt::Debug for CaRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CaRoots({} certificates)", self.certs.len())
+    }
+}
+
+impl CaRoots {
+    /// Reads the PEM file at `path`. Errors name `ca_file` and the path, never the contents.
+    pub fn load(path: &str) -> GraphResult<CaRoots> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::CertificateDer;
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+
+        let invalid = |why: String| GraphError::InvalidArgument(format!("ca_file {path:?} {why}"));
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|file| file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| invalid(format!("cannot be read: {}", e.kind())))?;
+        if bytes.len() as u64 > MAX_CA_FILE_BYTES {
+            return Err(invalid(format!("is over {MAX_CA_FILE_BYTES} bytes")));
+        }
+        let not_pem = || invalid("is not a PEM file of CA certificates".to_string());
+        let ders = CertificateDer::pem_slice_iter(&bytes)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| not_pem())?;
+        if ders.is_empty() {
+            return Err(not_pem());
+        }
+        let mut digest = Sha256::new();
+        let mut certs = Vec::with_capacity(ders.len());
+        for der in ders {
+            // The same parse the TLS verifier makes of a root, so a bad one fails here, not per call.
+            rustls::RootCertStore::empty()
+                .add(der.clone())
+                .map_err(|_| invalid("holds a certificate that cannot be parsed".to_string()))?;
+            digest.update(der.as_ref());
+            certs.push(reqwest::Certificate::from_der(&der).map_err(|_| not_pem())?);
+        }
+        Ok(CaRoots {
+            digest: digest.finalize().into(),
+            certs,
+        })
+    }
 }
 
 fn positive_duration(name: &str, seconds: f64) -> GraphResult<Duration> {
@@ -83,7 +155,52 @@ impl GraphSettings {
             api_version: api_version.to_string(),
             timeout: positive_duration("timeout", timeout)?,
             open_timeout: positive_duration("open_timeout", open_timeout)?,
+            ca: None,
+            proxy: None,
         })
+    }
+
+    /// These settings, with every request through the http(s) proxy at `url` (credentials, if
+    /// any, in its userinfo). Errors never quote it.
+    pub fn with_proxy(mut self, url: &str) -> GraphResult<GraphSettings> {
+        let invalid = || {
+            GraphError::InvalidArgument(
+                "proxy must be an http:// or https:// URL with a host and no path".to_string(),
+            )
+        };
+        let url = Url::parse(url).map_err(|_| invalid())?;
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host_str().is_none()
+            || !matches!(url.path(), "" | "/")
+            || url.query().is_some()
+            || url.fragment().is_some()
+        {
+            return Err(invalid());
+        }
+        if self.base_url.scheme() == "http" {
+            return Err(GraphError::InvalidArgument(
+                "proxy needs an https base_url: over plain http the token would reach the proxy in cleartext"
+                    .to_string(),
+            ));
+        }
+        self.proxy = Some(ProxyUrl(url));
+        Ok(self)
+    }
+
+    /// The proxy URL's password as written and decoded, for redaction. (Not the username:
+    /// redaction ignores case, and a short name such as "wa" would eat words of every message.)
+    pub fn proxy_password(&self) -> Vec<String> {
+        let Some(raw) = self.proxy.as_ref().and_then(|ProxyUrl(url)| url.password()) else {
+            return Vec::new();
+        };
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        vec![decoded.into_owned(), raw.to_string()]
+    }
+
+    /// These settings, also trusting the CA certificates of the PEM file at `path`.
+    pub fn with_ca_file(mut self, path: &str) -> GraphResult<GraphSettings> {
+        self.ca = Some(Arc::new(CaRoots::load(path)?));
+        Ok(self)
     }
 
     pub fn api_version(&self) -> &str {
@@ -169,8 +286,11 @@ pub fn validate_access_token(token: &str) -> GraphResult<()> {
 /// The pool is rebuilt in a forked child: the parent's sockets and epoll set are not the child's.
 pub struct Engine {
     runtime: tokio::runtime::Runtime,
-    clients: Mutex<HashMap<u64, reqwest::Client>>,
+    clients: Mutex<HashMap<ClientKey, reqwest::Client>>,
 }
+
+/// What a client is built from: the connect timeout (ms), the extra CA certificates, the proxy.
+type ClientKey = (u64, Option<[u8; 32]>, Option<String>);
 
 /// Scheduler rounds [`Engine::settle`] gives ready tasks (a dropped request's connection needs two).
 const SETTLE_ROUNDS: usize = 4;
@@ -265,15 +385,32 @@ impl Engine {
         })
     }
 
-    /// Clients are keyed by connect timeout, the only per-client setting; each keeps its own pool.
-    fn client(&self, open_timeout: Duration) -> GraphResult<reqwest::Client> {
-        let key = open_timeout.as_millis() as u64;
+    /// Clients are keyed by the per-client settings (connect timeout, extra CAs); each keeps its
+    /// own pool.
+    fn client(&self, conn: &GraphSettings) -> GraphResult<reqwest::Client> {
+        let key = (
+            conn.open_timeout.as_millis() as u64,
+            conn.ca.as_ref().map(|ca| ca.digest),
+            conn.proxy.as_ref().map(|proxy| proxy.0.to_string()),
+        );
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
         }
-        let client = reqwest::Client::builder()
-            .connect_timeout(open_timeout)
+        // The proxy comes from the settings only: Ruby resolves the environment's as Net::HTTP would.
+        let mut builder = reqwest::Client::builder().no_proxy();
+        if let Some(ProxyUrl(url)) = &conn.proxy {
+            let proxy = reqwest::Proxy::all(url.as_str()).map_err(|_| {
+                GraphError::InvalidArgument("proxy is not a usable URL".to_string())
+            })?;
+            builder = builder.proxy(proxy);
+        }
+        if let Some(ca) = &conn.ca {
+            // Added to the system's roots (the platform verifier's), which stay trusted.
+            builder = builder.tls_certs_merge(ca.certs.iter().cloned());
+        }
+        let client = builder
+            .connect_timeout(conn.open_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(USER_AGENT)
             .pool_idle_timeout(Duration::from_secs(60))
@@ -337,7 +474,17 @@ pub async fn send(
     secrets: &Secrets,
     call: Call<'_>,
 ) -> GraphResult<Map<String, Value>> {
-    let client = engine.client(conn.open_timeout)?;
+    let client = engine.client(conn)?;
+    let with_proxy_password;
+    let secrets = match conn.proxy_password() {
+        forms if forms.is_empty() => secrets,
+        forms => {
+            with_proxy_password = forms
+                .iter()
+                .fold(secrets.clone(), |all, form| all.also_redacting(form));
+            &with_proxy_password
+        }
+    };
     let mut url = conn.url(call.node_id, call.edge);
     {
         let mut query = url.query_pairs_mut();
@@ -461,6 +608,11 @@ fn transport_error(error: reqwest::Error, secrets: &Secrets) -> GraphError {
         source = cause.source();
     }
     let text = secrets.redact(&text);
+    if let Some(problem) = certificate_problem(&error) {
+        return GraphError::Connection(format!(
+            "cannot connect to the WhatsApp API: {problem} ({text})"
+        ));
+    }
     if is_timeout {
         GraphError::Timeout(format!("WhatsApp API connection timed out: {text}"))
     } else if is_connect {
@@ -498,6 +650,41 @@ impl Caller<'_> {
         )
         .await
     }
+}
+
+/// What is wrong with the server's TLS certificate, when that is why the connection failed.
+fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use rustls::CertificateError as Cert;
+
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(rustls::Error::InvalidCertificate(why)) = error.downcast_ref::<rustls::Error>()
+        {
+            return Some(match why {
+                Cert::UnknownIssuer => {
+                    "the server's TLS certificate is not trusted (its issuer is not a system root nor in ca_file)"
+                }
+                Cert::BadSignature => "the server's TLS certificate is not trusted (bad signature)",
+                Cert::Expired | Cert::ExpiredContext { .. } => {
+                    "the server's TLS certificate has expired"
+                }
+                Cert::NotValidForName | Cert::NotValidForNameContext { .. } => {
+                    "the server's TLS certificate is not valid for the host of base_url"
+                }
+                Cert::Revoked => "the server's TLS certificate is revoked",
+                _ => "the server's TLS certificate is invalid",
+            });
+        }
+        // io::Error's source() skips the error it wraps (hyper-rustls wraps rustls' error twice).
+        cause = match error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
+    }
+    None
 }
 
 /// A POST or DELETE that Meta answers with `{"success": true}` (other members, such as the
@@ -597,6 +784,32 @@ mod tests {
         assert!(GraphSettings::new("http://localhost", "v24.0", 0.0, 1.0).is_err());
         assert!(GraphSettings::new("http://localhost", "v24.0", f64::NAN, 1.0).is_err());
         assert!(GraphSettings::new("http://localhost", "v24.0", 1.0, -1.0).is_err());
+    }
+
+    #[test]
+    fn proxies_are_http_urls_shown_without_credentials() {
+        let https = || GraphSettings::new("https://graph.example", "v24.0", 1.0, 1.0).unwrap();
+        let conn = https()
+            .with_proxy("http://wa:p%40ss-w0rd@proxy.example:3128")
+            .unwrap();
+        let shown = format!("{conn:?}");
+        assert!(shown.contains("proxy.example:3128"), "{shown}");
+        assert!(!shown.contains("w0rd") && !shown.contains("wa:"), "{shown}");
+        assert_eq!(conn.proxy_password(), ["p@ss-w0rd", "p%40ss-w0rd"]);
+        assert!(https().proxy_password().is_empty());
+        for bad in [
+            "socks5://proxy.example:1080",
+            "proxy.example:3128",
+            "http://proxy.example/path",
+            "http://proxy.example?x=1",
+            "not a url",
+        ] {
+            let error = https().with_proxy(bad).unwrap_err().to_string();
+            assert!(error.starts_with("proxy must be"), "{bad}: {error}");
+        }
+        let plain = GraphSettings::new("http://127.0.0.1:9", "v24.0", 1.0, 1.0).unwrap();
+        let error = plain.with_proxy("http://proxy.example").unwrap_err();
+        assert!(error.to_string().contains("https base_url"));
     }
 
     #[test]

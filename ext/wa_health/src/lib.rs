@@ -29,7 +29,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let native = wa_health.define_module("Native")?;
 
     let graph_settings = native.define_class("GraphSettings", ruby.class_object())?;
-    graph_settings.define_singleton_method("new", function!(RbGraphSettings::new, 5))?;
+    graph_settings.define_singleton_method("new", function!(RbGraphSettings::new, 7))?;
     graph_settings.define_method("api_version", method!(RbGraphSettings::api_version, 0))?;
 
     native.define_singleton_method("fetch", function!(graph::fetch, 5))?;

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use magnus::{Error, Ruby};
 
-use fake_graph::{FakeServer, SharedState};
+use fake_graph::{CertKind, FakeServer, SharedState};
 
 #[magnus::wrap(
     class = "WaHealth::Testing::Native::FakeServer",
@@ -38,17 +38,34 @@ impl RbFakeServer {
         self.server.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn start(ruby: &Ruby, rb_self: &Self, host: String, port: u16) -> Result<u16, Error> {
+    /// `tls`: nil (plain HTTP), or the certificate to serve: "valid", "expired" or "wrong_host".
+    pub fn start(
+        ruby: &Ruby,
+        rb_self: &Self,
+        host: String,
+        port: u16,
+        tls: Option<String>,
+    ) -> Result<u16, Error> {
+        let tls = match tls.as_deref().map(|name| (name, CertKind::parse(name))) {
+            None => None,
+            Some((_, Some(kind))) => Some(kind),
+            Some((name, None)) => {
+                return Err(argument_error(ruby)(format!(
+                    "tls must be valid, expired or wrong_host, got {name:?}"
+                )))
+            }
+        };
         let mut server = rb_self.server();
         if let Some(running) = server.as_ref() {
             return Ok(running.port());
         }
-        let started = FakeServer::start(&host, port, rb_self.state.clone()).map_err(|e| {
-            Error::new(
-                ruby.exception_runtime_error(),
-                format!("FakeGraph cannot listen on {host}:{port}: {e}"),
-            )
-        })?;
+        let started =
+            FakeServer::start_with(&host, port, rb_self.state.clone(), tls).map_err(|e| {
+                Error::new(
+                    ruby.exception_runtime_error(),
+                    format!("FakeGraph cannot listen on {host}:{port}: {e}"),
+                )
+            })?;
         let port = started.port();
         *server = Some(started);
         Ok(port)
@@ -58,6 +75,13 @@ impl RbFakeServer {
         if let Some(mut server) = self.server().take() {
             server.stop();
         }
+    }
+
+    /// The PEM certificate of the CA that issued the running server's certificate (HTTPS only).
+    pub fn ca_pem(&self) -> Option<String> {
+        self.server()
+            .as_ref()
+            .and_then(|s| s.ca_pem().map(str::to_owned))
     }
 
     pub fn is_running(&self) -> bool {

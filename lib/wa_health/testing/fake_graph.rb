@@ -2,6 +2,7 @@
 
 require "json"
 require "uri"
+require_relative "fake_graph/tls"
 require_relative "fake_graph/webhooks"
 require_relative "fake_graph/deliveries"
 
@@ -16,6 +17,7 @@ module WaHealth
     #     WaHealth.fetch(phone_number_id: "1001", access_token: fake.access_token, base_url: fake.url)
     #   end
     class FakeGraph
+      include Tls
       include Webhooks
       include Deliveries
 
@@ -56,7 +58,9 @@ module WaHealth
 
       # One request as the fake received it. connection: which accepted connection carried it
       # (1, 2, ... in accept order), to tell a reused keep-alive connection from a new one.
-      Request = Struct.new(:http_method, :path, :query, :headers, :body, :connection, keyword_init: true) do
+      # http_version: "HTTP/1.1" or "HTTP/2.0".
+      Request = Struct.new(:http_method, :path, :query, :headers, :body, :connection, :http_version,
+                           keyword_init: true) do
         def params
           URI.decode_www_form(query.to_s).to_h
         end
@@ -82,8 +86,12 @@ module WaHealth
       # require_content_length: answer 411 to a POST with neither Content-Length nor Transfer-Encoding, as
       # HTTP/1.1 servers and proxies may. app_callback_url: the app's callback URL, shown as `application` in
       # every phone's webhook_configuration (nil: each phone's own field says).
+      # tls: serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with a certificate for 127.0.0.1, ::1 and localhost
+      # issued by a test CA made at start (its certificate is in #ca_file); :expired serves one that expired,
+      # :wrong_host one for another host. false: plain HTTP/1.1.
       def initialize(access_token: DEFAULT_ACCESS_TOKEN, app_secret: nil, latency: 0, host: "127.0.0.1", port: 0,
-                     max_recorded_requests: 10_000, require_content_length: true, app_callback_url: nil)
+                     max_recorded_requests: 10_000, require_content_length: true, app_callback_url: nil, tls: false)
+        @tls = tls_certificate(tls)
         @native = Native::FakeServer.new
         @access_token = access_token
         @app_secret = app_secret # also kept here: the webhooks it delivers are signed with it
@@ -97,12 +105,14 @@ module WaHealth
       end
 
       def start
-        @port = @native.start(@host, @requested_port)
+        @port = @native.start(@host, @requested_port, @tls)
+        write_ca_file if @tls
         self
       end
 
       def stop
         @native.stop
+        remove_ca_file
         self
       end
 
@@ -115,7 +125,7 @@ module WaHealth
       end
 
       def url
-        "http://#{host}:#{port}"
+        "#{tls? ? 'https' : 'http'}://#{host}:#{port}"
       end
 
       # Seconds every answer waits before it is sent (a sleep on the server's runtime, no thread held).
@@ -216,8 +226,7 @@ module WaHealth
 
       def requests
         JSON.parse(@native.requests).map do |request|
-          Request.new(http_method: request["method"], path: request["path"], query: request["query"],
-                      headers: request["headers"], body: request["body"], connection: request["connection"])
+          Request.new(http_method: request.delete("method"), **request.transform_keys(&:to_sym))
         end
       end
 

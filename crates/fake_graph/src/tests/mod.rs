@@ -71,6 +71,7 @@ pub(crate) fn call(
         headers.push(("content-type".to_owned(), ct.to_owned()));
     }
     let request = RecordedRequest {
+        http_version: "HTTP/1.1".into(),
         method: method.to_owned(),
         path: path.to_owned(),
         query: query.to_owned(),

@@ -77,6 +77,7 @@ fn stats_and_reset() {
     // Settings survive reset (latency is still set: admit asks to wait).
     let _g = st.begin();
     let request = RecordedRequest {
+        http_version: "HTTP/1.1".into(),
         method: "GET".into(),
         path: "/v24.0/1001".into(),
         query: String::new(),

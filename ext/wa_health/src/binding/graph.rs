@@ -22,6 +22,8 @@ pub struct RbGraphSettings {
 }
 
 impl RbGraphSettings {
+    // One argument per setting, in the order Configuration.build_graph_settings passes them.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         ruby: &Ruby,
         base_url: String,
@@ -29,9 +31,21 @@ impl RbGraphSettings {
         timeout: f64,
         open_timeout: f64,
         app_secret: Option<String>,
+        ca_file: Option<String>,
+        proxy: Option<String>,
     ) -> Result<RbGraphSettings, Error> {
-        let settings = GraphSettings::new(&base_url, &api_version, timeout, open_timeout)
+        let mut settings = GraphSettings::new(&base_url, &api_version, timeout, open_timeout)
             .map_err(|e| to_ruby_error(ruby, e))?;
+        if let Some(path) = ca_file {
+            settings = settings
+                .with_ca_file(&path)
+                .map_err(|e| to_ruby_error(ruby, e))?;
+        }
+        if let Some(url) = proxy {
+            settings = settings
+                .with_proxy(&url)
+                .map_err(|e| to_ruby_error(ruby, e))?;
+        }
         Ok(RbGraphSettings {
             settings,
             app_secret: app_secret.filter(|s| !s.is_empty()),
