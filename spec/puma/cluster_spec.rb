@@ -15,9 +15,14 @@ RSpec.describe "The health endpoint on a Puma cluster", order: :defined do
   # code; seen on 6.6): the worker closes its listener first, then prepare_response asks that closed listener
   # whether connections wait (only for a keep-alive connection's 10th or later request with every thread
   # busy), and Puma answers the IOError with its 500 although the app had answered. A Puma defect, not the
-  # gem's: tolerated in the SIGUSR1 phase only, at most one per server thread.
-  puma_closed_listener = Regexp.new("HTTP 500 Puma caught this error: closed stream \\(IOError\\)\n" \
-                                    "\\S*/puma/request\\.rb:\\d+:in .*wait_readable")
+  # gem's: tolerated in the SIGUSR1 phase only, at most one per server thread. Puma 6.6 shows the error in
+  # the body. On bookworm's Puma 5.6 a 500 with an empty body was seen once in this phase; the app's errors
+  # and Puma's low-level error handler both send a body, so an empty 500 is taken for the same defect.
+  puma_closed_listener = Regexp.union(
+    Regexp.new("HTTP 500 Puma caught this error: closed stream \\(IOError\\)\n" \
+               "\\S*/puma/request\\.rb:\\d+:in .*wait_readable"),
+    /: HTTP 500 \z/
+  )
 
   before(:context) do
     @fake = WaHealth::Testing::FakeGraph.new(max_recorded_requests: 0).start
