@@ -101,7 +101,9 @@ RSpec.describe "A fleet sweep on Sidekiq" do
     end
 
     wait_for_workers(workers)
-    state[:jobs_enqueued] = WaHealth::SweepJob.enqueue_all(SweepFleet::CHANNEL_IDS, batch_size: SweepFleet::BATCH_SIZE)
+    state[:jobs_enqueued] = Sidekiq::Client.via(@pool) do
+      WaHealth::SweepJob.enqueue_all(SweepFleet::CHANNEL_IDS, batch_size: SweepFleet::BATCH_SIZE)
+    end
     watch(state, deadline_seconds)
     collect(state, fake, workers, redis_server)
     state
@@ -110,16 +112,16 @@ RSpec.describe "A fleet sweep on Sidekiq" do
     raise
   end
 
-  # This process's Sidekiq client: on the spec's Redis, and without log lines (Sidekiq 7 logs "connecting to
-  # Redis"). Returns a lambda that gives Sidekiq its logger back.
+  # This process's connection to the spec's Redis: a pool of its own, used through Sidekiq::Client.via.
+  # (Sidekiq 7 memoizes its default pool the first time any client is made, so setting the default
+  # configuration's URL afterwards would still reach localhost:6379.) Quiet: Sidekiq 7 logs "connecting to
+  # Redis". Returns a lambda that gives Sidekiq its logger back.
   def configure_client(redis_server)
     logger = Sidekiq.logger
     # Sidekiq 6.4's sadd calls, which redis-rb 4.8 warns about (Sidekiq 7 has redis-client instead).
     Redis.silence_deprecations = true if defined?(Redis)
-    Sidekiq.configure_client do |config|
-      config.redis = { url: redis_server.url }
-      config.logger = Logger.new(File::NULL)
-    end
+    Sidekiq.configure_client { |config| config.logger = Logger.new(File::NULL) }
+    @pool = Sidekiq::RedisConnection.create(url: redis_server.url, size: 5)
     -> { Sidekiq.configure_client { |config| config.logger = logger } }
   end
 
@@ -156,10 +158,10 @@ RSpec.describe "A fleet sweep on Sidekiq" do
     end
   end
 
-  # Sidekiq.redis's connection is the redis gem's client on Sidekiq 6 and redis-client's, with Sidekiq's
-  # command methods, on Sidekiq 7: the spec calls the commands both define, and `call` for the others.
+  # The pool's connection is the redis gem's client on Sidekiq 6 and redis-client's, with Sidekiq's command
+  # methods, on Sidekiq 7: the spec calls the commands both define, and `call` for the others.
   def redis(&)
-    Sidekiq.redis(&)
+    @pool.with(&)
   end
 
   def wait_for_workers(workers)
