@@ -51,6 +51,7 @@ RSpec.configure do |config|
   # After spec_helper's WaHealth.reset_config!: the app's settings back, as its boot left them.
   config.before(:each, :rails) do
     WaHealth::Railtie.apply(Rails.application.config.wa_health)
+    Rails.application.reloader.prepare! # config/initializers/wa_health.rb's to_prepare: resolver and sinks
     RailsAppHelpers::TABLES.each { |table| ActiveRecord::Base.connection.execute("DELETE FROM #{table}") }
     RailsApp::LOG.truncate(0)
     RailsApp::LOG.rewind

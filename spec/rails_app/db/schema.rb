@@ -33,7 +33,6 @@ ActiveRecord::Schema.define do
     t.string :phone_number, null: false
     t.string :provider, null: false, default: "default"
     t.json :provider_config, null: false, default: {}
-    t.json :health_snapshot
     t.boolean :reauthorization_required, null: false, default: false
   end
 
@@ -41,3 +40,7 @@ ActiveRecord::Schema.define do
     t.references :account, null: false
   end
 end
+
+# wa_health's own columns, added by the migration the README shows.
+require_relative "migrate/20261201000000_add_wa_health_to_channel_whatsapp"
+ActiveRecord::Migration.suppress_messages { AddWaHealthToChannelWhatsapp.new.migrate(:up) }

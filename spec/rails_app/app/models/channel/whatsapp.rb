@@ -5,6 +5,8 @@ module Channel
   # provider_config holding api_key (the Meta access token), phone_number_id, business_account_id,
   # webhook_verify_token, verification_pin and source.
   class Whatsapp < ApplicationRecord
+    include Reauthorizable
+
     self.table_name = "channel_whatsapp"
 
     belongs_to :account
@@ -24,8 +26,8 @@ module Channel
       store_pin(result.pin)
       result
     rescue WaHealth::WebhookSetupError => e
-      store_pin(e.result&.pin)
-      update!(reauthorization_required: true)
+      store_pin(e.result&.pin) # registered, then the webhook failed: keep the PIN Meta now expects
+      prompt_reauthorization!
       raise
     end
 
@@ -57,7 +59,7 @@ module Channel
       update!(health_snapshot: snapshot) unless snapshot.equal?(health_snapshot)
       actions.each do |action|
         case action[:type]
-        when :reauthorize then update!(reauthorization_required: true)
+        when :reauthorize then prompt_reauthorization!
         when :notify_risk then Rails.logger.warn("[wa_health] channel #{id}: #{action[:message]}")
         end
       end
