@@ -36,9 +36,10 @@ module RailsApp
     config.active_support.deprecation = :raise
     config.filter_parameters += [:password]
 
-    # What Chatwoot's config/application.rb would set (base_url points at FakeGraph in each spec).
-    config.wa_health.api_version = "v24.0"
-    config.wa_health.timeout = 5
+    # What Chatwoot's config/application.rb sets (README "Using it in Chatwoot"): the ENV settings are
+    # literals here, and base_url points at FakeGraph in each spec.
+    config.wa_health.api_version = "v24.0" # the default (WA_HEALTH_API_VERSION overrides it)
+    config.wa_health.timeout = 5 # seconds for a whole request (default 10)
     config.wa_health.webhook_verify_token = "rails-app-webhook-verify-token"
     config.wa_health.event_handler = ->(event) { Channel::Whatsapp.receive_health_event(event) }
   end
