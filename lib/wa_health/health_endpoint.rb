@@ -8,7 +8,7 @@ module WaHealth
   #     include WaHealth::HealthEndpoint
   #
   #     def health
-  #       render_wa_health(@inbox.channel, previous: @inbox.channel.provider_config["last_health_snapshot"])
+  #       render_wa_health(@inbox.channel, previous: @inbox.channel.health_snapshot)
   #     end
   #   end
   #

@@ -6,7 +6,7 @@ require "uri"
 module WaHealth
   # Everything Chatwoot's "Account Health" tab draws, from the Hash WaHealth.fetch returns.
   #
-  #   report = WaHealth::Report.new(health, previous: channel.last_health_snapshot)
+  #   report = WaHealth::Report.new(health, previous: channel.health_snapshot)
   #   render json: report.as_json
   #   notify_admins if report.risk_changed?
   #
