@@ -121,6 +121,9 @@ class ReadmeRunner
       account: account, phone_number: "+15550100001", provider: "whatsapp_cloud",
       provider_config: { "api_key" => token, "phone_number_id" => "1001", "business_account_id" => "2001" }
     )
+    # A channel whose setup never finished: no token (the fetch_many example must leave it out).
+    Channel::Whatsapp.create!(account: account, phone_number: "+15550100009", provider: "whatsapp_cloud",
+                              provider_config: { "phone_number_id" => "1009" })
     health = WaHealth.fetch(phone_number_id: "1002", access_token: token)
     webhook_locals.merge(
       channel: channel, phone_number_id: "1002", access_token: token, business_account_id: "2001",
