@@ -44,7 +44,7 @@ RSpec.describe "HTTP/2" do
   it "refuses an alpn without tls, or a protocol the fake does not speak" do
     expect { WaHealth::Testing::FakeGraph.new(alpn: %w[http/1.1]).start }.to raise_error(ArgumentError, /tls/)
     expect { WaHealth::Testing::FakeGraph.new(tls: true, alpn: %w[spdy/3]).start }
-      .to raise_error(ArgumentError, /"spdy\/3" is not one of h2 and http\/1.1/)
+      .to raise_error(ArgumentError, %r{"spdy/3" is not one of h2 and http/1.1})
   end
 
   it "still speaks HTTP/1.1 to a plain-http server" do
