@@ -52,12 +52,20 @@ module WaHealthBench
       ChatwootHealthService.new(channel, base_uri: url)
     end
 
-    # Net::HTTP with one kept-alive connection: the best plain Ruby can do sequentially.
+    # Chatwoot's service over https: HTTParty verifies with its own default store (the system's roots, what
+    # Chatwoot trusts in production), to which the test CA at `ca_file` is added once; the service is unchanged.
+    def trust_for_httparty(ca_file)
+      HTTParty::ConnectionAdapter.default_cert_store.add_file(ca_file)
+    end
+
+    # Net::HTTP with one kept-alive connection: the best plain Ruby can do sequentially. `ca_file`: for an
+    # https url, the CA to verify the server with (Net::HTTP speaks HTTP/1.1 only).
     class KeepAlive
-      def initialize(url, token)
+      def initialize(url, token, ca_file: nil)
         uri = URI(url)
         @token = token
-        @http = Net::HTTP.start(uri.host, uri.port)
+        tls = uri.scheme == "https" ? { use_ssl: true, ca_file: ca_file } : {}
+        @http = Net::HTTP.start(uri.host, uri.port, **tls)
       end
 
       def fetch(phone_number_id)
@@ -69,12 +77,14 @@ module WaHealthBench
       end
     end
 
-    # Typhoeus::Hydra: libcurl's multi interface, `concurrency` transfers at once, keep-alive.
-    def hydra_sweep(url, ids, token, concurrency)
+    # Typhoeus::Hydra: libcurl's multi interface, `concurrency` transfers at once, keep-alive. `ca_file`: for
+    # an https url, the CA to verify the server with (`cainfo`); libcurl offers h2 and http/1.1 by ALPN.
+    def hydra_sweep(url, ids, token, concurrency, ca_file: nil)
       hydra = Typhoeus::Hydra.new(max_concurrency: concurrency)
       results = Array.new(ids.size)
+      options = ca_file ? { cainfo: ca_file } : {}
       ids.each_with_index do |id, index|
-        request = Typhoeus::Request.new(url + chatwoot_path("", id, token))
+        request = Typhoeus::Request.new(url + chatwoot_path("", id, token), **options)
         request.on_complete do |response|
           results[index] = response.success? ? chatwoot_fields(JSON.parse(response.body)) : response.code
         end

@@ -17,6 +17,12 @@ namespace :bench do
     ruby File.expand_path("../bench/run.rb", __dir__), "--only=event_loop"
   end
 
+  desc "Only the TLS sections of rake bench (8a, 8b; about 2 minutes): printed, and put into the generated " \
+       "part of bench/RESULTS.md (replacing 8a, 8b and the (8) targets; the rest stays as the last full run wrote it)"
+  task tls: :compile do
+    ruby File.expand_path("../bench/run.rb", __dir__), "--only=tls", "--write"
+  end
+
   desc "The benchmark at a tiny scale (a few seconds): every table row must come out (run by bin/test)"
   task :smoke do
     ruby File.expand_path("../bench/run.rb", __dir__), "--smoke"

@@ -29,6 +29,24 @@ RSpec.describe "HTTP/2" do
     expect(requests.map(&:connection).uniq.size).to be <= 4
   end
 
+  it "speaks HTTP/1.1 over TLS to a server offering only http/1.1, one connection per request in flight" do
+    http1 = WaHealth::Testing::FakeGraph.new(tls: true, alpn: %w[http/1.1]).start
+    ids.first(40).each { |id| http1.add_phone_number(id) }
+    http1.latency = 0.01
+    requests = ids.first(40).map { |id| request(id).merge(base_url: http1.url, ca_file: http1.ca_file) }
+    expect(WaHealth.fetch_many(requests, concurrency: 8).map { |health| health[:id] }).to eq(ids.first(40))
+    expect(http1.requests.map(&:http_version).uniq).to eq(["HTTP/1.1"])
+    expect(http1.stats["connections"]).to eq(http1.requests.map(&:connection).uniq.size).and be_between(2, 8)
+  ensure
+    http1&.stop
+  end
+
+  it "refuses an alpn without tls, or a protocol the fake does not speak" do
+    expect { WaHealth::Testing::FakeGraph.new(alpn: %w[http/1.1]).start }.to raise_error(ArgumentError, /tls/)
+    expect { WaHealth::Testing::FakeGraph.new(tls: true, alpn: %w[spdy/3]).start }
+      .to raise_error(ArgumentError, %r{"spdy/3" is not one of h2 and http/1.1})
+  end
+
   it "still speaks HTTP/1.1 to a plain-http server" do
     WaHealth::Testing::FakeGraph.start do |plain|
       plain.add_phone_number("1001")

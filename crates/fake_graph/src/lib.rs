@@ -35,4 +35,4 @@ mod tests;
 
 pub use server::FakeServer;
 pub use state::SharedState;
-pub use tls::CertKind;
+pub use tls::{CertKind, TlsOptions};

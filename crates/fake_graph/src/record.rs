@@ -1,5 +1,6 @@
 //! What the fake remembers about the requests it received: each request as it came, a bounded log
-//! of them (oldest dropped first), and the counters `request_count`, `in_flight`, `max_in_flight`.
+//! of them (oldest dropped first), and the counters `request_count`, `in_flight`, `max_in_flight`
+//! and `connections`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -76,6 +77,8 @@ pub(crate) struct Recorder {
     request_count: u64,
     in_flight: u64,
     max_in_flight: u64,
+    /// Connections accepted (TCP, before any TLS handshake), whether or not they carried a request.
+    connections: u64,
 }
 
 impl Recorder {
@@ -108,6 +111,10 @@ impl Recorder {
         self.max_in_flight = self.max_in_flight.max(self.in_flight);
     }
 
+    pub(crate) fn connection_accepted(&mut self) {
+        self.connections += 1;
+    }
+
     fn end(&mut self) {
         self.in_flight = self.in_flight.saturating_sub(1);
     }
@@ -117,12 +124,15 @@ impl Recorder {
             "request_count": self.request_count,
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
+            "connections": self.connections,
         })
     }
 
-    /// Zeroes `request_count`; `max_in_flight` restarts from the current `in_flight`.
+    /// Zeroes `request_count` and `connections`; `max_in_flight` restarts from the current
+    /// `in_flight`.
     pub(crate) fn reset_stats(&mut self) {
         self.request_count = 0;
+        self.connections = 0;
         self.max_in_flight = self.in_flight;
     }
 }

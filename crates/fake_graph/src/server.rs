@@ -20,7 +20,7 @@ use crate::raw::ReplyBody;
 use crate::record::{BodyProblem, RecordedRequest};
 use crate::reply::Reply;
 use crate::state::{SharedState, Step, MAX_BODY_BYTES};
-use crate::tls::{self, CertKind, TlsIdentity};
+use crate::tls::{self, TlsIdentity, TlsOptions};
 
 /// How long [`FakeServer::stop`] waits for the runtime's tasks and threads.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
@@ -72,15 +72,16 @@ impl FakeServer {
         FakeServer::start_with(host, port, state, None)
     }
 
-    /// Like [`FakeServer::start`], or with `tls`, serves HTTPS with a certificate of that kind,
-    /// issued by a test CA made for this server ([`FakeServer::ca_pem`]).
+    /// Like [`FakeServer::start`], or with `tls`, serves HTTPS with a certificate of its kind,
+    /// issued by a test CA made for this server ([`FakeServer::ca_pem`]), offering the protocols of
+    /// its `alpn`.
     pub fn start_with(
         host: &str,
         port: u16,
         state: SharedState,
-        tls: Option<CertKind>,
+        tls: Option<TlsOptions>,
     ) -> std::io::Result<FakeServer> {
-        let identity = tls.map(tls::identity).transpose()?;
+        let identity = tls.as_ref().map(tls::identity).transpose()?;
         let ca_pem = identity.as_ref().map(|i| i.ca_pem.clone());
         let std_listener = std::net::TcpListener::bind((host, port))?;
         std_listener.set_nonblocking(true)?;
@@ -217,6 +218,7 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
+        state.connection_accepted();
         connections += 1;
         let connection = connections;
         let state = state.clone();

@@ -171,12 +171,13 @@ impl SharedState {
         self.lock().recorder.clear_log();
     }
 
-    /// `{"request_count", "in_flight", "max_in_flight"}`.
+    /// `{"request_count", "in_flight", "max_in_flight", "connections"}` (`connections`: accepted
+    /// since the last reset, counted before any TLS handshake, whether or not they carried a request).
     pub fn stats(&self) -> Value {
         self.lock().recorder.stats()
     }
 
-    /// Zeroes `request_count`; `max_in_flight` restarts from the current `in_flight`.
+    /// Zeroes `request_count` and `connections`; `max_in_flight` restarts from the current `in_flight`.
     pub fn reset_stats(&self) {
         self.lock().recorder.reset_stats();
     }
@@ -191,6 +192,11 @@ impl SharedState {
     }
 
     // ----- used by the server -----
+
+    /// Counts an accepted connection.
+    pub(crate) fn connection_accepted(&self) {
+        self.lock().recorder.connection_accepted();
+    }
 
     /// Counts a request as received and in flight until the guard is dropped.
     pub(crate) fn begin(&self) -> InFlight {

@@ -1,5 +1,5 @@
 //! HTTPS for the fake: a test CA and a server certificate, both generated when the server starts,
-//! and a rustls acceptor offering h2 and http/1.1 by ALPN.
+//! and a rustls acceptor offering h2 and http/1.1 by ALPN (or only the protocols asked for).
 
 use std::sync::Arc;
 
@@ -34,6 +34,45 @@ impl CertKind {
     }
 }
 
+/// How the fake serves HTTPS: which certificate, and which protocols it offers by ALPN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsOptions {
+    pub cert: CertKind,
+    /// ALPN protocol ids in order of preference: `h2` and/or `http/1.1`.
+    pub alpn: Vec<String>,
+}
+
+/// The protocols the fake can speak over TLS.
+const PROTOCOLS: [&str; 2] = ["h2", "http/1.1"];
+
+impl TlsOptions {
+    /// A certificate of `cert`'s kind, offering h2 and http/1.1 (h2 preferred), as Graph API does.
+    pub fn new(cert: CertKind) -> TlsOptions {
+        TlsOptions {
+            cert,
+            alpn: PROTOCOLS.iter().map(|p| (*p).to_owned()).collect(),
+        }
+    }
+
+    /// Offers only `alpn` (e.g. `["http/1.1"]`, so that every client speaks HTTP/1.1): a non-empty
+    /// list of `h2` and `http/1.1`, each at most once.
+    pub fn with_alpn(mut self, alpn: Vec<String>) -> Result<TlsOptions, String> {
+        if alpn.is_empty() {
+            return Err("alpn must offer at least one of h2 and http/1.1".to_owned());
+        }
+        for (i, protocol) in alpn.iter().enumerate() {
+            if !PROTOCOLS.contains(&protocol.as_str()) {
+                return Err(format!("alpn: {protocol:?} is not one of h2 and http/1.1"));
+            }
+            if alpn[..i].contains(protocol) {
+                return Err(format!("alpn: {protocol:?} is given twice"));
+            }
+        }
+        self.alpn = alpn;
+        Ok(self)
+    }
+}
+
 /// What a TLS server needs: the acceptor, and the CA's certificate (PEM) for clients to trust.
 pub(crate) struct TlsIdentity {
     pub(crate) acceptor: TlsAcceptor,
@@ -44,7 +83,8 @@ fn tls_error(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(format!("cannot set up the fake's TLS: {e}"))
 }
 
-pub(crate) fn identity(kind: CertKind) -> std::io::Result<TlsIdentity> {
+pub(crate) fn identity(options: &TlsOptions) -> std::io::Result<TlsIdentity> {
+    let kind = options.cert;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_error)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params
@@ -81,7 +121,7 @@ pub(crate) fn identity(kind: CertKind) -> std::io::Result<TlsIdentity> {
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         )
         .map_err(tls_error)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = options.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     Ok(TlsIdentity {
         acceptor: TlsAcceptor::from(Arc::new(config)),
         ca_pem: ca.pem(),

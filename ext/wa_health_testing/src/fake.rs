@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use magnus::{Error, Ruby};
 
-use fake_graph::{CertKind, FakeServer, SharedState};
+use fake_graph::{CertKind, FakeServer, SharedState, TlsOptions};
 
 #[magnus::wrap(
     class = "WaHealth::Testing::Native::FakeServer",
@@ -39,21 +39,32 @@ impl RbFakeServer {
     }
 
     /// `tls`: nil (plain HTTP), or the certificate to serve: "valid", "expired" or "wrong_host".
+    /// `alpn`: nil (h2 and http/1.1), or the protocols offered over TLS (`["http/1.1"]`).
     pub fn start(
         ruby: &Ruby,
         rb_self: &Self,
         host: String,
         port: u16,
         tls: Option<String>,
+        alpn: Option<Vec<String>>,
     ) -> Result<u16, Error> {
         let tls = match tls.as_deref().map(|name| (name, CertKind::parse(name))) {
             None => None,
-            Some((_, Some(kind))) => Some(kind),
+            Some((_, Some(kind))) => Some(TlsOptions::new(kind)),
             Some((name, None)) => {
                 return Err(argument_error(ruby)(format!(
                     "tls must be valid, expired or wrong_host, got {name:?}"
                 )))
             }
+        };
+        let tls = match (tls, alpn) {
+            (tls, None) => tls,
+            (None, Some(_)) => {
+                return Err(argument_error(ruby)(
+                    "alpn is for HTTPS: start with tls".to_owned(),
+                ))
+            }
+            (Some(tls), Some(alpn)) => Some(tls.with_alpn(alpn).map_err(argument_error(ruby))?),
         };
         let mut server = rb_self.server();
         if let Some(running) = server.as_ref() {

@@ -18,7 +18,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
 
     let fake = native.define_class("FakeServer", ruby.class_object())?;
     fake.define_singleton_method("new", function!(RbFakeServer::new, 0))?;
-    fake.define_method("start", method!(RbFakeServer::start, 3))?;
+    fake.define_method("start", method!(RbFakeServer::start, 4))?;
     fake.define_method("ca_pem", method!(RbFakeServer::ca_pem, 0))?;
     fake.define_method("stop", method!(RbFakeServer::stop, 0))?;
     fake.define_method("running?", method!(RbFakeServer::is_running, 0))?;

@@ -88,10 +88,13 @@ module WaHealth
       # every phone's webhook_configuration (nil: each phone's own field says).
       # tls: serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with a certificate for 127.0.0.1, ::1 and localhost
       # issued by a test CA made at start (its certificate is in #ca_file); :expired serves one that expired,
-      # :wrong_host one for another host. false: plain HTTP/1.1.
+      # :wrong_host one for another host. false: plain HTTP/1.1. alpn (with tls): the protocols offered by ALPN,
+      # e.g. %w[http/1.1] so that every client speaks HTTP/1.1 (default: h2 and http/1.1).
       def initialize(access_token: DEFAULT_ACCESS_TOKEN, app_secret: nil, latency: 0, host: "127.0.0.1", port: 0,
-                     max_recorded_requests: 10_000, require_content_length: true, app_callback_url: nil, tls: false)
+                     max_recorded_requests: 10_000, require_content_length: true, app_callback_url: nil, tls: false,
+                     alpn: nil)
         @tls = tls_certificate(tls)
+        @alpn = alpn&.map(&:to_s)
         @native = Native::FakeServer.new
         @access_token = access_token
         @app_secret = app_secret # also kept here: the webhooks it delivers are signed with it
@@ -105,7 +108,7 @@ module WaHealth
       end
 
       def start
-        @port = @native.start(@host, @requested_port, @tls)
+        @port = @native.start(@host, @requested_port, @tls, @alpn)
         write_ca_file if @tls
         self
       end
@@ -235,7 +238,8 @@ module WaHealth
         self
       end
 
-      # {"request_count" =>, "in_flight" =>, "max_in_flight" =>}
+      # {"request_count" =>, "in_flight" =>, "max_in_flight" =>, "connections" =>}; connections: accepted since
+      # the last reset (counted before any TLS handshake, whether or not they carried a request).
       def stats
         JSON.parse(@native.stats)
       end

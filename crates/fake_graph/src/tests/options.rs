@@ -253,3 +253,20 @@ fn base64_refuses_garbage() {
         assert!(decode_base64(bad).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn alpn_offers_h2_and_http1_or_only_what_is_asked() {
+    use crate::{CertKind, TlsOptions};
+    let both = TlsOptions::new(CertKind::Valid);
+    assert_eq!(both.alpn, vec!["h2", "http/1.1"]);
+    let http1 = both.clone().with_alpn(vec!["http/1.1".into()]).unwrap();
+    assert_eq!(http1.alpn, vec!["http/1.1"]);
+    for (alpn, problem) in [
+        (vec![], "at least one"),
+        (vec!["http/1.0".to_owned()], "\"http/1.0\" is not one of"),
+        (vec!["h2".to_owned(), "h2".to_owned()], "given twice"),
+    ] {
+        let err = both.clone().with_alpn(alpn).unwrap_err();
+        assert!(err.contains(problem), "{err}");
+    }
+}

@@ -51,7 +51,7 @@ fn stats_and_reset() {
     }
     assert_eq!(
         st.stats(),
-        json!({"request_count": 4, "in_flight": 0, "max_in_flight": 1})
+        json!({"request_count": 4, "in_flight": 0, "max_in_flight": 1, "connections": 0})
     );
     let guard = st.begin();
     let guard2 = st.begin();
@@ -61,7 +61,7 @@ fn stats_and_reset() {
     st.reset_stats();
     assert_eq!(
         st.stats(),
-        json!({"request_count": 0, "in_flight": 1, "max_in_flight": 1})
+        json!({"request_count": 0, "in_flight": 1, "max_in_flight": 1, "connections": 0})
     );
     drop(guard2);
     st.configure(&json!({"latency_ms": 5})).unwrap();
@@ -69,7 +69,7 @@ fn stats_and_reset() {
     st.reset();
     assert_eq!(
         st.stats(),
-        json!({"request_count": 0, "in_flight": 0, "max_in_flight": 0})
+        json!({"request_count": 0, "in_flight": 0, "max_in_flight": 0, "connections": 0})
     );
     assert!(st.node("1001").is_none());
     assert_eq!(st.requests(), json!([]));

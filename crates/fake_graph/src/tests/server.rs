@@ -224,7 +224,7 @@ fn latency_is_concurrent_and_counted_in_flight() {
     assert!(elapsed < Duration::from_millis(700), "{elapsed:?}");
     assert_eq!(
         state.stats(),
-        json!({"request_count": 4, "in_flight": 0, "max_in_flight": 4})
+        json!({"request_count": 4, "in_flight": 0, "max_in_flight": 4, "connections": 4})
     );
 }
 
@@ -362,6 +362,18 @@ fn requests_record_which_connection_carried_them() {
         .map(|r| r["connection"].as_u64().unwrap())
         .collect();
     assert_eq!(ids, vec![1, 1, 2]);
+    assert_eq!(server.state().stats()["connections"], 2);
+    // Counted when accepted, whether or not a request follows; reset with the other stats.
+    client_runtime().block_on(async {
+        let _idle = Client::connect(server.port()).await;
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.state().stats()["connections"] != 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(server.state().stats()["connections"], 3);
+    server.state().reset_stats();
+    assert_eq!(server.state().stats()["connections"], 0);
 }
 
 #[test]
