@@ -57,6 +57,7 @@ pub struct Sweep<'a, I, T> {
     /// Indices of results not yet taken with `take_ready`, when handing over.
     ready: Vec<usize>,
     hand_over: bool,
+    one_first: bool,
 }
 
 impl<'a, I, T: 'a> Sweep<'a, I, T> {
@@ -80,7 +81,17 @@ impl<'a, I, T: 'a> Sweep<'a, I, T> {
             done: 0,
             ready: Vec::new(),
             hand_over: false,
+            one_first: false,
         }
+    }
+
+    /// Starts one request alone and the others once it has ended. Over TLS the connection pool
+    /// learns that a server speaks HTTP/2 only when a handshake has finished, so `concurrency`
+    /// requests started at once to a new origin would each open a connection (63 of 64 then
+    /// dropped); after one round trip they all share the first one's streams.
+    pub fn one_first(mut self) -> Self {
+        self.one_first = true;
+        self
     }
 
     /// Makes [`Sweep::run`] return [`Step::Ready`] when results are finished and no request can
@@ -114,7 +125,12 @@ impl<'a, I, T: 'a> Sweep<'a, I, T> {
     }
 
     fn fill(&mut self) {
-        while self.running.len() < self.concurrency {
+        let limit = if self.one_first && self.done == 0 {
+            1
+        } else {
+            self.concurrency
+        };
+        while self.running.len() < limit {
             let Some(input) = self.pending.next() else {
                 return;
             };
@@ -191,7 +207,10 @@ pub fn health_sweep(
     requests: Vec<HealthRequest>,
     concurrency: usize,
 ) -> Sweep<'_, HealthRequest, GraphResult<HealthRecord>> {
-    Sweep::new(
+    let new_https_origin = requests.first().is_some_and(|first| {
+        first.settings.is_https() && engine.known_version(&first.settings).is_none()
+    });
+    let sweep = Sweep::new(
         requests,
         concurrency,
         move |request: HealthRequest| async move {
@@ -202,7 +221,12 @@ pub fn health_sweep(
             };
             fetch_health(engine, &request.settings, &request.secrets, &query).await
         },
-    )
+    );
+    if new_https_origin {
+        sweep.one_first()
+    } else {
+        sweep
+    }
 }
 
 #[cfg(test)]
@@ -262,6 +286,29 @@ mod tests {
         assert_eq!(results, (0..12).collect::<Vec<_>>());
         assert_eq!(peak.get(), 4);
         assert_eq!(live.get(), 0);
+    }
+
+    #[test]
+    fn one_first_starts_the_others_only_when_the_first_has_ended() {
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let events = log.clone();
+        let mut sweep = Sweep::new((0..10u32).collect(), 4, move |i: u32| {
+            let events = events.clone();
+            async move {
+                events.borrow_mut().push(format!("start {i}"));
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                events.borrow_mut().push(format!("end {i}"));
+                i
+            }
+        })
+        .one_first();
+        assert_eq!(runtime().block_on(sweep.run(None)), Step::Finished);
+        let results: Vec<u32> = sweep.into_results().unwrap().map(Result::unwrap).collect();
+        assert_eq!(results, (0..10).collect::<Vec<_>>());
+        let log = log.borrow();
+        assert_eq!(log[..2], ["start 0", "end 0"]);
+        // Then up to 4 at once, as without one_first.
+        assert_eq!(log[2..6], ["start 1", "start 2", "start 3", "start 4"]);
     }
 
     #[test]

@@ -203,6 +203,10 @@ impl GraphSettings {
         Ok(self)
     }
 
+    pub fn is_https(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
     pub fn api_version(&self) -> &str {
         &self.api_version
     }
@@ -287,6 +291,9 @@ pub fn validate_access_token(token: &str) -> GraphResult<()> {
 pub struct Engine {
     runtime: tokio::runtime::Runtime,
     clients: Mutex<HashMap<ClientKey, reqwest::Client>>,
+    /// The HTTP version each (client, origin) last answered with: a sweep to an https origin this
+    /// engine has not heard from yet sends one request alone first (see `batch::health_sweep`).
+    versions: Mutex<HashMap<(ClientKey, String), reqwest::Version>>,
 }
 
 /// What a client is built from: the connect timeout (ms), the extra CA certificates, the proxy.
@@ -382,17 +389,40 @@ impl Engine {
         Ok(Engine {
             runtime,
             clients: Mutex::new(HashMap::new()),
+            versions: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn client_key(conn: &GraphSettings) -> ClientKey {
+        (
+            conn.open_timeout.as_millis() as u64,
+            conn.ca.as_ref().map(|ca| ca.digest),
+            conn.proxy.as_ref().map(|proxy| proxy.0.to_string()),
+        )
+    }
+
+    fn version_key(conn: &GraphSettings) -> (ClientKey, String) {
+        (
+            Self::client_key(conn),
+            conn.base_url.origin().ascii_serialization(),
+        )
+    }
+
+    /// The HTTP version `conn`'s origin last answered this engine with, if it has answered yet.
+    pub fn known_version(&self, conn: &GraphSettings) -> Option<reqwest::Version> {
+        let versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
+        versions.get(&Self::version_key(conn)).copied()
+    }
+
+    fn remember_version(&self, conn: &GraphSettings, version: reqwest::Version) {
+        let mut versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
+        versions.insert(Self::version_key(conn), version);
     }
 
     /// Clients are keyed by the per-client settings (connect timeout, extra CAs); each keeps its
     /// own pool.
     fn client(&self, conn: &GraphSettings) -> GraphResult<reqwest::Client> {
-        let key = (
-            conn.open_timeout.as_millis() as u64,
-            conn.ca.as_ref().map(|ca| ca.digest),
-            conn.proxy.as_ref().map(|proxy| proxy.0.to_string()),
-        );
+        let key = Self::client_key(conn);
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
@@ -519,6 +549,7 @@ pub async fn send(
             .send()
             .await
             .map_err(|e| transport_error(e, secrets))?;
+        engine.remember_version(conn, response.version());
         read_answer(response, secrets).await
     };
     match tokio::time::timeout(conn.timeout, exchange).await {
