@@ -2,6 +2,7 @@
 
 require_relative "wa_health/version"
 require_relative "wa_health/errors"
+require_relative "wa_health/redaction"
 
 require_relative "wa_health/extension"
 

@@ -34,6 +34,24 @@ module WaHealth
           "decision=#{decision&.reason.inspect} registration_error=#{registration_error&.class}>"
       end
       alias_method :to_s, :inspect
+
+      # The PIN is only on the live object: Marshal and YAML (a WebhookSetupError's result goes wherever the
+      # error is serialized: job queues, error trackers) carry the other members, and pin as nil.
+      def marshal_dump
+        to_h.merge(pin: nil)
+      end
+
+      def marshal_load(members)
+        members.each { |name, value| self[name] = value }
+      end
+
+      def encode_with(coder)
+        to_h.merge(pin: nil).each { |name, value| coder[name.to_s] = value }
+      end
+
+      def init_with(coder)
+        members.each { |name| self[name] = coder[name.to_s] }
+      end
     end
 
     def initialize(phone_number_id: nil, business_account_id: nil, access_token: nil, callback_url: nil,
@@ -59,15 +77,19 @@ module WaHealth
       (100_000 + SecureRandom.random_number(900_000)).to_s
     end
 
+    # Every call of the run also redacts the PIN and the verify token (see Redaction): Meta's answer to any
+    # of them could quote one, also to a call that was never given it.
     def perform
-      health, health_error = read_health
-      decision = health && WaHealth.registration_decision(health)
-      registered, pin, registration_error, note = register_if_needed(decision, health_error)
-      result = Result.new(registered: registered, pin: registered ? pin : nil, decision: decision,
-                          registration_error: registration_error, health: health, health_error: health_error,
-                          registration_note: note)
-      configure_webhook(result)
-      result
+      Redaction.also_redacting(@pin, @verify_token) do
+        health, health_error = read_health
+        decision = health && WaHealth.registration_decision(health)
+        registered, pin, registration_error, note = register_if_needed(decision, health_error)
+        result = Result.new(registered: registered, pin: registered ? pin : nil, decision: decision,
+                            registration_error: registration_error, health: health, health_error: health_error,
+                            registration_note: note)
+        Redaction.also_redacting(@attempted_pin) { configure_webhook(result) }
+        result
+      end
     end
 
     def inspect

@@ -7,12 +7,15 @@ require "logger"
 require "pp" # rubocop:disable Lint/RedundantRequireStatement -- PP itself is not loaded by default
 require "securerandom"
 require "stringio"
+require "yaml"
+require "active_support/notifications"
 require "wa_health/cli"
 require_relative "helpers"
 
 # Walks every error path and every place the gem writes text, and checks that neither the access
-# token, the app secret nor the registration PIN appears in any message, inspect, backtrace or log
-# line, even when Meta (or a hostile server) quotes them back.
+# token, the app secret, the registration PIN nor the verify token appears in any message, inspect,
+# backtrace, Marshal or YAML dump (of the error and its whole cause chain), instrumentation payload or
+# log line, even when Meta (or a hostile server) quotes them back, percent-encoded or in another case.
 RSpec.describe "Secrets in errors, logs and output" do
   include ReliabilityHelpers
 
@@ -32,22 +35,63 @@ RSpec.describe "Secrets in errors, logs and output" do
 
   after { fake.stop }
 
-  # Everything a Rails log, an error tracker or a console could show of an exception.
+  # Everything a Rails log, an error tracker, a job queue or a console could show of an exception and of
+  # every exception in its cause chain (and in a WebhookSetupError's result), as binary text.
   def everything_about(error)
     return "" if error.nil?
 
-    texts = [error.message, error.inspect, error.to_s, error.full_message(highlight: false), *error.backtrace]
+    texts = [error.message, error.inspect, error.to_s, error.full_message(highlight: false),
+             error.full_message(highlight: true, order: :bottom), *error.backtrace, Marshal.dump(error),
+             YAML.dump(error)]
     if error.is_a?(WaHealth::ApiError)
       texts += [error.user_message, error.user_title, error.error_type, error.fbtrace_id].compact
     end
-    texts += [error.result.inspect] if error.respond_to?(:result)
-    (texts + [everything_about(error.cause)]).join("\n")
+    texts += everything_about_result(error.result) if error.respond_to?(:result)
+    (texts + [everything_about(error.cause)]).map { |text| text.to_s.b }.join("\n")
+  end
+
+  def everything_about_result(result)
+    [result.inspect, everything_about(result&.health_error), everything_about(result&.registration_error)]
+  end
+
+  # Every value of an instrumentation payload, exceptions (:exception_object) in full.
+  def everything_in(value)
+    case value
+    when Hash then value.map { |key, item| "#{key.inspect} => #{everything_in(item)}" }.join("\n")
+    when Array then value.map { |item| everything_in(item) }.join("\n")
+    when Exception then everything_about(value)
+    else value.inspect.b
+    end
+  end
+
+  # The payloads of the events the block sends through ActiveSupport::Notifications, as a subscriber
+  # gets them: a failed call's with ActiveSupport's :exception ([class name, message]) and
+  # :exception_object.
+  def instrumented
+    payloads = []
+    subscriber = ActiveSupport::Notifications.subscribe(/\.wa_health\z/) { |*, payload| payloads << payload }
+    WaHealth.config.instrumenter = ActiveSupport::Notifications
+    yield
+    payloads
+  ensure
+    ActiveSupport::Notifications.unsubscribe(subscriber)
+    WaHealth.config.instrumenter = nil
+  end
+
+  # A secret as a server might quote it: as is, percent-encoded as in a form or a URL, every byte
+  # that is not a letter or digit as %XX (compared ignoring case, so any letter case too).
+  def forms_of(secret)
+    every_byte = secret.gsub(/[^A-Za-z0-9]/) { |char| char.bytes.map { |b| format("%%%02X", b) }.join }
+    [secret, CGI.escape(secret), ERB::Util.url_encode(secret), every_byte].uniq
   end
 
   # known: the secrets the code that wrote `text` was given (it cannot redact what it never saw).
   def expect_clean(text, known = secrets)
-    known.each { |secret| expect(text).not_to include(secret) }
-    expect(text).not_to match(/EAAG[A-Za-z0-9]{16}/) # nor any other token-looking value
+    folded = text.to_s.b.downcase
+    known.each do |secret|
+      forms_of(secret).each { |form| expect(folded).not_to include(form.b.downcase), "#{secret} quoted as #{form}" }
+    end
+    expect(text.to_s.b).not_to match(/EAAG[A-Za-z0-9]{16}/n) # nor any other token-looking value
   end
 
   def error_from
@@ -82,9 +126,13 @@ RSpec.describe "Secrets in errors, logs and output" do
       known = name == :register ? secrets : [token, app_secret]
       [190, 100, 4, 131_031].each do |code|
         quoting_error(code: code)
-        error = error_from(&call)
+        error = nil
+        payloads = instrumented { error = error_from(&call) }
         expect(error).to be_a(WaHealth::ApiError)
         expect_clean(everything_about(error), known)
+        expect(payloads.size).to eq(1)
+        expect(payloads.first[:exception_object]).to equal(error)
+        expect_clean(everything_in(payloads), known)
       end
     end
   end
@@ -174,6 +222,72 @@ RSpec.describe "Secrets in errors, logs and output" do
                  all)
     expect_clean([everything_about(error), error.full_message, error.cause.full_message, Marshal.dump(error),
                   Marshal.dump(error.cause), error.cause.user_message].join, all)
+  end
+
+  context "in a WebhookSetup run, where Meta's answer to any call may quote the PIN or the verify token" do
+    # Characters that percent-encode, so that the encoded forms differ from the plain one.
+    let(:verify_token) { "vt+#{SecureRandom.hex(8)}/x=y" }
+    let(:all) { [*secrets, verify_token] }
+    let(:quote) do
+      "token #{token} secret #{app_secret} pin #{pin} verify #{verify_token} #{CGI.escape(verify_token)} " \
+        "#{ERB::Util.url_encode(verify_token).downcase} #{verify_token.upcase}"
+    end
+
+    def quote_on(endpoint, code: 100, status: 400)
+      fake.queue_error(code: code, status: status, endpoint: endpoint, message: "Bad: #{quote}", type: quote,
+                       user_title: quote, user_message: quote)
+    end
+
+    def setup_run(pin: self.pin)
+      setup = WaHealth::WebhookSetup.new(phone_number_id: "1001", business_account_id: "2001", access_token: token,
+                                         callback_url: "https://chat.example.com/hook", verify_token: verify_token,
+                                         pin: pin, logger: logger, **options)
+      error = nil
+      payloads = instrumented { error = error_from { setup.perform } }
+      expect(error).to be_a(WaHealth::WebhookSetupError)
+      [error, payloads]
+    end
+
+    def expect_all_clean(error, payloads)
+      expect(payloads.count { |payload| payload.key?(:exception_object) }).to be >= 2
+      expect_clean(everything_about(error), all)
+      expect_clean(everything_in(payloads), all)
+      expect_clean(log.string, all)
+    end
+
+    it "keeps them out when the health read and the phone webhook override quote them" do
+      quote_on(:get, code: 1, status: 500)
+      quote_on(:webhook_configuration, code: 190, status: 401)
+      error, payloads = setup_run
+      expect(error.result.health_error).to be_a(WaHealth::ApiError)
+      expect(error.cause).to be_a(WaHealth::AuthorizationError)
+      expect_all_clean(error, payloads)
+    end
+
+    it "keeps them out when register and subscribe_app quote them" do
+      quote_on(:register, code: 133_005) # PIN mismatch
+      quote_on(:subscribed_apps, code: 190, status: 401)
+      error, payloads = setup_run
+      expect(error.result.registration_error).to be_a(WaHealth::ApiError)
+      expect(error.cause).to be_a(WaHealth::AuthorizationError)
+      expect_all_clean(error, payloads)
+    end
+
+    it "keeps a PIN it generated out of the webhook calls' errors" do
+      allow(WaHealth::WebhookSetup).to receive(:generate_pin).and_return(pin)
+      quote_on(:subscribed_apps, code: 190, status: 401)
+      error, payloads = setup_run(pin: nil)
+      expect(error.result.pin).to eq(pin)
+      expect(payloads.count { |payload| payload.key?(:exception_object) }).to eq(1)
+      expect_clean(everything_about(error), all)
+      expect_clean(everything_in(payloads), all)
+    end
+
+    it "leaves nothing behind on the fiber once the run is over" do
+      quote_on(:subscribed_apps, code: 190, status: 401)
+      setup_run
+      expect(WaHealth::Redaction.current).to be_empty
+    end
   end
 
   it "keeps them out of a successful WebhookSetup's log and inspect (the PIN is only in result.pin)" do

@@ -21,7 +21,7 @@ use magnus::{Error, RArray, Ruby, TryConvert, Value};
 
 use super::convert::record_to_ruby;
 use super::errors::{panic_error, to_ruby_error};
-use super::graph::{on_main_thread, RbGraphSettings, MAIN_THREAD_SIGNAL_CHECK};
+use super::graph::{on_main_thread, with_fiber_secrets, RbGraphSettings, MAIN_THREAD_SIGNAL_CHECK};
 use super::nogvl::{without_gvl, Outcome};
 use crate::batch::{health_sweep, HealthRequest, Panicked, Step, Sweep, MAX_CONCURRENCY};
 use crate::client::{validate_access_token, validate_node_id, Engine, GraphSettings};
@@ -201,10 +201,14 @@ fn requests_from(ruby: &Ruby, flat: RArray) -> Result<Vec<HealthRequest>, Error>
                 entry
             }
         };
-        let secrets = tokens
-            .entry((key, access_token))
-            .or_insert_with_key(|(_, token)| Arc::new(Secrets::new(token, app_secret.as_deref())))
-            .clone();
+        let secrets = match tokens.entry((key, access_token)) {
+            std::collections::hash_map::Entry::Occupied(known) => known.get().clone(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let secrets = Secrets::new(&slot.key().1, app_secret.as_deref());
+                slot.insert(Arc::new(with_fiber_secrets(ruby, secrets)?))
+                    .clone()
+            }
+        };
         requests.push(HealthRequest {
             settings,
             secrets,

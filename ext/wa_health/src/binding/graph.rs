@@ -66,8 +66,21 @@ impl RbGraphSettings {
 
     fn secrets(&self, ruby: &Ruby, access_token: &str) -> Result<Secrets, Error> {
         validate_access_token(access_token).map_err(|e| to_ruby_error(ruby, e))?;
-        Ok(Secrets::new(access_token, self.app_secret.as_deref()))
+        with_fiber_secrets(ruby, Secrets::new(access_token, self.app_secret.as_deref()))
     }
+}
+
+/// The fiber-local key (`Thread.current[...]`) of `WaHealth::Redaction`: values every call on this
+/// fiber also redacts (a WebhookSetup run's PIN and verify token, for the calls not given them).
+const FIBER_SECRETS_KEY: &str = "__wa_health_also_redact";
+
+/// `secrets`, also redacting this fiber's `WaHealth::Redaction` values. Must hold the GVL.
+pub(crate) fn with_fiber_secrets(ruby: &Ruby, secrets: Secrets) -> Result<Secrets, Error> {
+    let extra: Option<Vec<String>> = ruby.thread_current().local_aref(FIBER_SECRETS_KEY)?;
+    Ok(extra
+        .into_iter()
+        .flatten()
+        .fold(secrets, |all, value| all.also_redacting(&value)))
 }
 
 /// How often a request on the main thread comes back to Ruby to let it handle signals. Ruby runs

@@ -1,0 +1,31 @@
+# frozen_string_literal: true
+
+module WaHealth
+  # Values that every native call made on this fiber redacts from its errors, besides the secrets the
+  # call itself was given. WebhookSetup gives its register call the PIN and its webhook calls the verify
+  # token; the other calls of the same run (the health read, subscribe_app) never see them, yet Meta's
+  # answer to any of them could quote one back. Within `also_redacting`, such an error is built without
+  # it (in plain, percent-encoded and any letter case form), so it reaches no message, cause,
+  # instrumentation payload (ActiveSupport's :exception and :exception_object included), Marshal or
+  # YAML dump.
+  module Redaction
+    # Fiber-local (Thread#[]), read by the native calls.
+    KEY = :__wa_health_also_redact
+
+    module_function
+
+    # Runs the block with `values` (nil and blank ones ignored) added to this fiber's set.
+    def also_redacting(*values)
+      previous = Thread.current[KEY]
+      added = values.flatten.compact.map(&:to_s).reject(&:empty?)
+      Thread.current[KEY] = (Array(previous) + added).uniq.freeze
+      yield
+    ensure
+      Thread.current[KEY] = previous
+    end
+
+    def current
+      Thread.current[KEY] || []
+    end
+  end
+end

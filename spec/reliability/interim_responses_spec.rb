@@ -1,0 +1,48 @@
+# frozen_string_literal: true
+
+require_relative "helpers"
+require_relative "interim_server"
+
+# Interim (1xx) responses before the final answer: HTTP/1.1 clients must skip them (RFC 9110 §15.2),
+# but a server that sends nothing else must not keep a core busy until the request's timeout.
+RSpec.describe "Interim (1xx) responses" do
+  include ReliabilityHelpers
+
+  let(:token) { "test-token" }
+
+  def fetch(server, timeout: 5)
+    WaHealth.fetch(phone_number_id: "1001", access_token: token, base_url: server.url, timeout: timeout)
+  end
+
+  it "skips one or two 100 Continue / 103 Early Hints before the answer, on one kept-alive connection" do
+    server = InterimServer.new(1, 2, 0)
+    3.times { expect(fetch(server)).to include(id: "1001", verified_name: "Acme Support") }
+    expect(server.interim_sent).to eq(3)
+    expect(server.connections).to eq(1)
+  ensure
+    server&.stop
+  end
+
+  # Issue 14, not done yet: reqwest 0.13 builds its own hyper request (dropping request extensions, so
+  # hyper::ext::on_informational cannot be set) and does not let a connector wrap the connection's IO,
+  # so neither a hyper-level callback nor a counting layer can see the interim responses. Today the
+  # stream keeps the call (and a core) busy until the timeout. Runs as pending: it fails now, and RSpec
+  # reports it when the transport change makes it pass.
+  it "ends an endless stream of 100 Continue promptly with InvalidResponseError; the next call works" do
+    pending "a cap on interim responses needs a transport that exposes hyper's on_informational (issue 14)"
+    server = InterimServer.new(:endless)
+    error = nil
+    took = elapsed do
+      fetch(server, timeout: 10)
+    rescue WaHealth::Error => e
+      error = e
+    end
+    expect(error).to be_a(WaHealth::InvalidResponseError)
+    expect(error.message).to match(/interim \(1xx\) responses/)
+    expect(error.message).not_to include(token)
+    expect(took).to be < 2 # a behaviour bound, well inside the 10 s timeout
+    expect(fetch(server)).to include(id: "1001")
+  ensure
+    server&.stop
+  end
+end
