@@ -57,6 +57,16 @@ RSpec.describe "README", :rails do
     end
   end
 
+  it "links only to headings it has (GitHub's anchors)" do
+    text = File.read(readme_path)
+    anchors = text.scan(/^#+ (.+)$/).map do |(title)|
+      title.downcase.gsub(/[^a-z0-9 _-]/, "").tr(" ", "-")
+    end
+    links = text.scan(/\]\(#([^)]+)\)/).flatten.uniq
+    expect(links.size).to be > 20
+    expect(links - anchors).to eq([])
+  end
+
   it "lists the same verify!, parse and challenge signatures as the code" do
     expect(WaHealth::Webhook.method(:verify!).parameters).to eq([%i[req raw_body], %i[req signature_header],
                                                                  %i[keyreq app_secret]])
