@@ -2,12 +2,13 @@
 //! http/1.1 by ALPN; plain http/1.1 for loopback URLs), direct or through an http(s) proxy with
 //! CONNECT, and the classification of its failures into [`GraphError`]s.
 //!
-//! hyper is used directly (not through reqwest) for its per-request hooks
-//! (`hyper::ext::on_informational`), which reqwest does not pass on.
+//! hyper is used directly (not through reqwest) for one hook: `hyper::ext::on_informational`,
+//! which lets a call count the interim (1xx) responses a server sends before its answer.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -22,6 +23,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::pki_types::CertificateDer;
+use tokio::sync::Notify;
 use tower_service::Service;
 use url::Url;
 
@@ -29,6 +31,11 @@ use crate::error::GraphError;
 use crate::secrets::Secrets;
 
 pub type Body = Full<Bytes>;
+
+/// Interim responses (100 Continue, 103 Early Hints) one request accepts before its answer. A
+/// real server sends one or two; a server that sends nothing else would otherwise keep the call
+/// reading and parsing (a busy core) until its `timeout`.
+const MAX_INTERIM_RESPONSES: usize = 5;
 
 /// Times a request is sent again after an HTTP/2 server refused it unprocessed (GOAWAY without
 /// error, or REFUSED_STREAM), as reqwest did by default.
@@ -88,13 +95,15 @@ impl HttpClient {
         Ok(HttpClient::Proxied(Arc::new(pool(connector))))
     }
 
-    /// Sends `request` and returns the head of its answer. Failures are classified and redacted
-    /// with `secrets`.
+    /// Sends `request` and returns the head of its answer, or stops at once when the server
+    /// sends more than [`MAX_INTERIM_RESPONSES`] interim responses (dropping the request closes
+    /// its connection). Failures are classified and redacted with `secrets`.
     pub async fn send(
         &self,
         request: Request<Body>,
         secrets: &Secrets,
     ) -> Result<Response<Incoming>, GraphError> {
+        let interim = Arc::new(InterimCount::default());
         let (parts, body) = request.into_parts();
         let mut retries = 0;
         loop {
@@ -103,7 +112,13 @@ impl HttpClient {
             *attempt.uri_mut() = parts.uri.clone();
             *attempt.version_mut() = parts.version;
             *attempt.headers_mut() = parts.headers.clone();
-            match self.request(attempt).await {
+            interim.watch(&mut attempt);
+            let result = tokio::select! {
+                biased;
+                _ = interim.exceeded() => return Err(too_many_interim_responses()),
+                result = self.request(attempt) => result,
+            };
+            match result {
                 Ok(response) => return Ok(response),
                 Err(e) if retries < MAX_PROTOCOL_RETRIES && refused_unprocessed(&e) => retries += 1,
                 Err(e) => return Err(transport_error(&e, secrets)),
@@ -229,6 +244,38 @@ where
     }
 }
 
+/// The interim responses of one call, counted by hyper's HTTP/1 parser (HTTP/2's are skipped by
+/// the h2 crate, with no hook).
+#[derive(Default)]
+struct InterimCount {
+    seen: AtomicUsize,
+    over: Notify,
+}
+
+impl InterimCount {
+    fn watch(self: &Arc<Self>, request: &mut Request<Body>) {
+        let count = Arc::clone(self);
+        hyper::ext::on_informational(request, move |_| count.saw_one());
+    }
+
+    fn saw_one(&self) {
+        if self.seen.fetch_add(1, Ordering::Relaxed) + 1 > MAX_INTERIM_RESPONSES {
+            self.over.notify_one();
+        }
+    }
+
+    /// Ready once the count has gone over the cap.
+    async fn exceeded(&self) {
+        self.over.notified().await
+    }
+}
+
+fn too_many_interim_responses() -> GraphError {
+    GraphError::InvalidResponse(format!(
+        "WhatsApp API request stopped: the server sent more than {MAX_INTERIM_RESPONSES} interim (1xx) responses"
+    ))
+}
+
 /// Whether an HTTP/2 server turned the request away before processing it (safe to send again).
 fn refused_unprocessed(error: &hyper_util::client::legacy::Error) -> bool {
     causes(error).any(|cause| {
@@ -319,6 +366,78 @@ fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<&'st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+    use std::time::Instant;
+
+    /// A raw HTTP/1.1 server on 127.0.0.1 answering its first request with `interim` 100 Continue
+    /// (`None`: without end) and then a 200. Returns its URL.
+    fn interim_server(interim: Option<usize>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v24.0/1", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0; 1];
+            while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let interim_response = b"HTTP/1.1 100 Continue\r\n\r\n";
+            match interim {
+                Some(count) => {
+                    for _ in 0..count {
+                        socket.write_all(interim_response).unwrap();
+                    }
+                }
+                None => while socket.write_all(&interim_response.repeat(64)).is_ok() {},
+            }
+            let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+        });
+        url
+    }
+
+    fn get(url: &str) -> Result<u16, GraphError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let client = HttpClient::new(Duration::from_secs(5), &[], None, "test").unwrap();
+            let request = Request::get(url).body(Body::default()).unwrap();
+            let secrets = Secrets::new("test-token", None);
+            let send = client.send(request, &secrets);
+            match tokio::time::timeout(Duration::from_secs(10), send).await {
+                Ok(response) => response.map(|response| response.status().as_u16()),
+                Err(_) => panic!("the request was not stopped"),
+            }
+        })
+    }
+
+    #[test]
+    fn interim_responses_up_to_the_cap_are_skipped() {
+        for count in [1, MAX_INTERIM_RESPONSES] {
+            assert_eq!(get(&interim_server(Some(count))), Ok(200), "{count}");
+        }
+    }
+
+    #[test]
+    fn one_interim_response_over_the_cap_stops_the_request() {
+        let error = get(&interim_server(Some(MAX_INTERIM_RESPONSES + 1))).unwrap_err();
+        assert_eq!(error, too_many_interim_responses());
+        assert!(
+            error
+                .to_string()
+                .contains("more than 5 interim (1xx) responses"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_endless_stream_of_interim_responses_is_stopped_at_once() {
+        let started = Instant::now();
+        let error = get(&interim_server(None)).unwrap_err();
+        assert!(matches!(error, GraphError::InvalidResponse(_)), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
 
     #[test]
     fn proxy_credentials_are_sent_decoded_and_never_in_the_proxy_uri() {
