@@ -6,15 +6,21 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::{Method, Url};
+use http_body_util::BodyExt;
+use hyper::body::Body as _;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Version};
+use rustls::pki_types::CertificateDer;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
+use url::Url;
 
 use crate::error::{
     api_error_from_response, parse_success_body, ErrorContext, GraphError, GraphResult,
     SuccessBodyError,
 };
 use crate::secrets::Secrets;
+use crate::transport::{self, HttpClient};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const USER_AGENT: &str = concat!("wa_health/", env!("CARGO_PKG_VERSION"));
@@ -62,7 +68,7 @@ pub const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
 pub struct CaRoots {
     /// SHA-256 of the certificates: the clients cache key.
     digest: [u8; 32],
-    certs: Vec<reqwest::Certificate>,
+    certs: Vec<CertificateDer<'static>>,
 }
 
 impl std::fmt::Debug for CaRoots {
@@ -75,7 +81,6 @@ impl CaRoots {
     /// Reads the PEM file at `path`. Errors name `ca_file` and the path, never the contents.
     pub fn load(path: &str) -> GraphResult<CaRoots> {
         use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::CertificateDer;
         use sha2::{Digest, Sha256};
         use std::io::Read;
 
@@ -102,7 +107,7 @@ impl CaRoots {
                 .add(der.clone())
                 .map_err(|_| invalid("holds a certificate that cannot be parsed".to_string()))?;
             digest.update(der.as_ref());
-            certs.push(reqwest::Certificate::from_der(&der).map_err(|_| not_pem())?);
+            certs.push(der);
         }
         Ok(CaRoots {
             digest: digest.finalize().into(),
@@ -290,10 +295,10 @@ pub fn validate_access_token(token: &str) -> GraphResult<()> {
 /// The pool is rebuilt in a forked child: the parent's sockets and epoll set are not the child's.
 pub struct Engine {
     runtime: tokio::runtime::Runtime,
-    clients: Mutex<HashMap<ClientKey, reqwest::Client>>,
+    clients: Mutex<HashMap<ClientKey, HttpClient>>,
     /// The HTTP version each (client, origin) last answered with: a sweep to an https origin this
     /// engine has not heard from yet sends one request alone first (see `batch::health_sweep`).
-    versions: Mutex<HashMap<(ClientKey, String), reqwest::Version>>,
+    versions: Mutex<HashMap<(ClientKey, String), Version>>,
 }
 
 /// What a client is built from: the connect timeout (ms), the extra CA certificates, the proxy.
@@ -409,44 +414,32 @@ impl Engine {
     }
 
     /// The HTTP version `conn`'s origin last answered this engine with, if it has answered yet.
-    pub fn known_version(&self, conn: &GraphSettings) -> Option<reqwest::Version> {
+    pub fn known_version(&self, conn: &GraphSettings) -> Option<Version> {
         let versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
         versions.get(&Self::version_key(conn)).copied()
     }
 
-    fn remember_version(&self, conn: &GraphSettings, version: reqwest::Version) {
+    fn remember_version(&self, conn: &GraphSettings, version: Version) {
         let mut versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
         versions.insert(Self::version_key(conn), version);
     }
 
-    /// Clients are keyed by the per-client settings (connect timeout, extra CAs); each keeps its
-    /// own pool.
-    fn client(&self, conn: &GraphSettings) -> GraphResult<reqwest::Client> {
+    /// Clients are keyed by the per-client settings (connect timeout, extra CAs, proxy); each
+    /// keeps its own pool. The proxy comes from the settings only: Ruby resolves the
+    /// environment's as Net::HTTP would.
+    fn client(&self, conn: &GraphSettings) -> GraphResult<HttpClient> {
         let key = Self::client_key(conn);
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
         }
-        // The proxy comes from the settings only: Ruby resolves the environment's as Net::HTTP would.
-        let mut builder = reqwest::Client::builder().no_proxy();
-        if let Some(ProxyUrl(url)) = &conn.proxy {
-            let proxy = reqwest::Proxy::all(url.as_str()).map_err(|_| {
-                GraphError::InvalidArgument("proxy is not a usable URL".to_string())
-            })?;
-            builder = builder.proxy(proxy);
-        }
-        if let Some(ca) = &conn.ca {
-            // Added to the system's roots (the platform verifier's), which stay trusted.
-            builder = builder.tls_certs_merge(ca.certs.iter().cloned());
-        }
-        let client = builder
-            .connect_timeout(conn.open_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(USER_AGENT)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| GraphError::Internal(format!("cannot build the HTTP client: {e}")))?;
+        let client = HttpClient::new(
+            conn.open_timeout,
+            conn.ca.as_ref().map_or(&[], |ca| &ca.certs),
+            conn.proxy.as_ref().map(|ProxyUrl(url)| url),
+            USER_AGENT,
+        )
+        .map_err(|why| GraphError::Internal(format!("cannot build the HTTP client: {why}")))?;
         clients.insert(key, client.clone());
         Ok(client)
     }
@@ -528,27 +521,39 @@ pub async fn send(
     if url.query() == Some("") {
         url.set_query(None);
     }
-    let mut request = client
-        .request(call.method.clone(), url)
-        .bearer_auth(secrets.access_token());
-    match &call.body {
+    let uri = url
+        .as_str()
+        .parse::<hyper::Uri>()
+        .map_err(|_| GraphError::Internal("the request URL is not a valid URI".to_string()))?;
+    let mut bearer =
+        HeaderValue::try_from(format!("Bearer {}", secrets.access_token())).map_err(|_| {
+            GraphError::InvalidArgument("access_token cannot go in a header".to_string())
+        })?;
+    bearer.set_sensitive(true);
+    let mut request = Request::builder()
+        .method(call.method.clone())
+        .uri(uri)
+        .header(header::ACCEPT, "*/*") // as reqwest sent it
+        .header(header::USER_AGENT, USER_AGENT)
+        .header(header::AUTHORIZATION, bearer);
+    let body = match &call.body {
         Some(body) => {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.to_string());
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            transport::Body::from(body.to_string())
         }
         // A bodiless POST or DELETE still says `Content-Length: 0` (hyper sends no length for an
         // empty body): HTTP/1.1 servers and proxies may answer 411 without it (graph-api.md).
         None if call.method != Method::GET => {
-            request = request.header(reqwest::header::CONTENT_LENGTH, "0")
+            request = request.header(header::CONTENT_LENGTH, "0");
+            transport::Body::default()
         }
-        None => {}
-    }
+        None => transport::Body::default(),
+    };
+    let request = request
+        .body(body)
+        .map_err(|e| GraphError::Internal(format!("cannot build the request: {e}")))?;
     let exchange = async {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(e, secrets))?;
+        let response = client.send(request, secrets).await?;
         engine.remember_version(conn, response.version());
         read_answer(response, secrets).await
     };
@@ -562,7 +567,7 @@ pub async fn send(
 }
 
 async fn read_answer(
-    mut response: reqwest::Response,
+    response: hyper::Response<hyper::body::Incoming>,
     secrets: &Secrets,
 ) -> GraphResult<Map<String, Value>> {
     let status = response.status();
@@ -575,18 +580,20 @@ async fn read_answer(
     };
     let content_type = header("content-type");
     let usage = header("x-business-use-case-usage");
-    if response
-        .content_length()
+    let mut incoming = response.into_body();
+    if incoming
+        .size_hint()
+        .exact()
         .is_some_and(|len| len > MAX_BODY_BYTES as u64)
     {
         return Err(body_too_large());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport_error(e, secrets))?
-    {
+    while let Some(frame) = incoming.frame().await {
+        let frame = frame.map_err(|e| transport::transport_error(&e, secrets))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers
+        };
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(body_too_large());
         }
@@ -622,37 +629,6 @@ fn body_too_large() -> GraphError {
     ))
 }
 
-/// reqwest's Display hides the cause ("error sending request"); the useful part is in `source()`.
-/// The URL is dropped (it carries appsecret_proof) and the text is redacted all the same.
-fn transport_error(error: reqwest::Error, secrets: &Secrets) -> GraphError {
-    let is_timeout = error.is_timeout();
-    let is_connect = error.is_connect();
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    let text = secrets.redact(&text);
-    if let Some(problem) = certificate_problem(&error) {
-        return GraphError::Connection(format!(
-            "cannot connect to the WhatsApp API: {problem} ({text})"
-        ));
-    }
-    if is_timeout {
-        GraphError::Timeout(format!("WhatsApp API connection timed out: {text}"))
-    } else if is_connect {
-        GraphError::Connection(format!("cannot connect to the WhatsApp API: {text}"))
-    } else {
-        GraphError::Connection(format!("WhatsApp API connection failed: {text}"))
-    }
-}
-
 /// Everything one Graph call needs: the engine, the settings and the secrets to redact.
 #[derive(Clone, Copy)]
 pub struct Caller<'a> {
@@ -681,41 +657,6 @@ impl Caller<'_> {
         )
         .await
     }
-}
-
-/// What is wrong with the server's TLS certificate, when that is why the connection failed.
-fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
-    use rustls::CertificateError as Cert;
-
-    let mut cause = Some(error);
-    while let Some(error) = cause {
-        if let Some(rustls::Error::InvalidCertificate(why)) = error.downcast_ref::<rustls::Error>()
-        {
-            return Some(match why {
-                Cert::UnknownIssuer => {
-                    "the server's TLS certificate is not trusted (its issuer is not a system root nor in ca_file)"
-                }
-                Cert::BadSignature => "the server's TLS certificate is not trusted (bad signature)",
-                Cert::Expired | Cert::ExpiredContext { .. } => {
-                    "the server's TLS certificate has expired"
-                }
-                Cert::NotValidForName | Cert::NotValidForNameContext { .. } => {
-                    "the server's TLS certificate is not valid for the host of base_url"
-                }
-                Cert::Revoked => "the server's TLS certificate is revoked",
-                _ => "the server's TLS certificate is invalid",
-            });
-        }
-        // io::Error's source() skips the error it wraps (hyper-rustls wraps rustls' error twice).
-        cause = match error
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => error.source(),
-        };
-    }
-    None
 }
 
 /// A POST or DELETE that Meta answers with `{"success": true}` (other members, such as the

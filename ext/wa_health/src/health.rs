@@ -4,7 +4,7 @@
 //! in this order. Every key is always present; a value Meta did not send, or sent with the wrong
 //! type, is `null` rather than an error, so one odd field never hides the rest of the health.
 
-use reqwest::Method;
+use hyper::Method;
 use serde_json::{Map, Value};
 
 use crate::client::{send, validate_node_id, Call, Engine, GraphSettings};

@@ -11,6 +11,7 @@ mod meaning;
 mod registration;
 mod schedule;
 mod secrets;
+mod transport;
 mod usage;
 mod webhook;
 

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use reqwest::Method;
+use hyper::Method;
 
 use crate::client::{is_loopback, validate_node_id, Caller};
 use crate::error::{GraphError, GraphResult};
@@ -69,7 +69,7 @@ pub fn validate_callback_url(callback_url: &str) -> GraphResult<()> {
             "callback_url must be an absolute https URL (http only on a loopback host)".to_string(),
         )
     };
-    let url = reqwest::Url::parse(callback_url).map_err(|_| invalid())?;
+    let url = url::Url::parse(callback_url).map_err(|_| invalid())?;
     match url.scheme() {
         _ if url.host().is_none() => Err(invalid()),
         "https" => Ok(()),
