@@ -1,25 +1,17 @@
 # frozen_string_literal: true
 
-require "socket"
+require_relative "../support/raw_loopback_server"
 
 # A CONNECT-only HTTP proxy on 127.0.0.1 for the proxy specs. It tunnels to 127.0.0.1 only, records
 # each CONNECT (target and Proxy-Authorization), and answers 407 when it wants credentials and did
-# not get them. Every read is bounded, and #stop closes every socket and thread.
-class ConnectProxy
+# not get them. Every read is bounded.
+class ConnectProxy < RawLoopbackServer
   Connect = Struct.new(:target, :authorization)
-  IDLE_SECONDS = 10
 
   def initialize(credentials: nil)
     @credentials = credentials
-    @server = TCPServer.new("127.0.0.1", 0)
     @connects = []
-    @threads = []
-    @lock = Mutex.new
-    @acceptor = Thread.new { accept_loop }
-  end
-
-  def port
-    @server.addr[1]
+    super()
   end
 
   # userinfo: "user:password", percent-encoded as a URL has it.
@@ -31,21 +23,7 @@ class ConnectProxy
     @lock.synchronize { @connects.dup }
   end
 
-  def stop
-    @server.close
-    [@acceptor, *@lock.synchronize { @threads.dup }].each { |thread| thread.kill.join(2) }
-  end
-
   private
-
-  def accept_loop
-    loop do
-      client = @server.accept
-      @lock.synchronize { @threads << Thread.new { serve(client) } }
-    end
-  rescue IOError, SystemCallError
-    nil
-  end
 
   def serve(client)
     target, authorization = read_connect(client)
@@ -57,10 +35,8 @@ class ConnectProxy
     return answer(client, "403 Forbidden") unless host == "127.0.0.1"
 
     tunnel(client, TCPSocket.new(host, Integer(port)))
-  rescue IOError, SystemCallError, ArgumentError
+  rescue ArgumentError # a port that is not a number
     nil
-  ensure
-    client.close
   end
 
   # [host:port, Proxy-Authorization] of a CONNECT request, or [nil, nil] for another method.

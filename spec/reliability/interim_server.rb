@@ -1,58 +1,32 @@
 # frozen_string_literal: true
 
 require "json"
-require "socket"
+require_relative "../support/raw_loopback_server"
 
 # A plain-HTTP/1.1 server on 127.0.0.1 that answers each request with interim (1xx) responses before
 # the final one, which hyper's server (FakeGraph) cannot send. For spec/reliability/interim_responses_spec.rb.
 # Each request takes the next entry of the script: the number of interim responses (:endless for a
 # stream that goes on until the client hangs up), then a 200 with a health record. Connections stay
-# open (keep-alive); #connections counts them. Every read is bounded; #stop closes every socket and thread.
-class InterimServer
+# open (keep-alive); #connections counts them. Every read is bounded.
+class InterimServer < RawLoopbackServer
   CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n"
   HINTS = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
   BODY = JSON.generate("id" => "1001", "verified_name" => "Acme Support")
   ANSWER = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: #{BODY.bytesize}\r\n\r\n#{BODY}".freeze
-  IDLE_SECONDS = 10
 
   attr_reader :interim_sent
 
   def initialize(*script)
     @script = script
-    @server = TCPServer.new("127.0.0.1", 0)
-    @threads = []
-    @connections = 0
     @interim_sent = 0
-    @lock = Mutex.new
-    @acceptor = Thread.new { accept_loop }
+    super()
   end
 
   def url
-    "http://127.0.0.1:#{@server.addr[1]}"
-  end
-
-  def connections
-    @lock.synchronize { @connections }
-  end
-
-  def stop
-    @server.close
-    [@acceptor, *@lock.synchronize { @threads.dup }].each { |thread| thread.kill.join(2) }
+    "http://127.0.0.1:#{port}"
   end
 
   private
-
-  def accept_loop
-    loop do
-      client = @server.accept
-      @lock.synchronize do
-        @connections += 1
-        @threads << Thread.new { serve(client) }
-      end
-    end
-  rescue IOError, SystemCallError
-    nil
-  end
 
   def serve(client)
     while read_request(client)
@@ -60,10 +34,6 @@ class InterimServer
       send_interim(client, interim)
       client.write(ANSWER)
     end
-  rescue IOError, SystemCallError
-    nil
-  ensure
-    client.close
   end
 
   def send_interim(client, interim)
