@@ -9,23 +9,25 @@ module WaHealth
   # instrumentation payload (ActiveSupport's :exception and :exception_object included), Marshal or
   # YAML dump.
   module Redaction
-    # Fiber-local (Thread#[]), read by the native calls.
-    KEY = :__wa_health_also_redact
-
     module_function
 
     # Runs the block with `values` (nil and blank ones ignored) added to this fiber's set.
     def also_redacting(*values)
-      previous = Thread.current[KEY]
+      previous = Thread.current[key]
       added = values.flatten.compact.map(&:to_s).reject(&:empty?)
-      Thread.current[KEY] = (Array(previous) + added).uniq.freeze
+      Thread.current[key] = (Array(previous) + added).uniq.freeze
       yield
     ensure
-      Thread.current[KEY] = previous
+      Thread.current[key] = previous
     end
 
     def current
-      Thread.current[KEY] || []
+      Thread.current[key] || []
+    end
+
+    # The fiber-local key (Thread#[]) the native calls read: one name, defined by the extension.
+    def key
+      Native::ALSO_REDACT_KEY
     end
   end
 end

@@ -38,6 +38,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.const_set("DEFAULT_CONCURRENCY", batch::DEFAULT_CONCURRENCY)?;
     native.const_set("MAX_CONCURRENCY", batch::MAX_CONCURRENCY)?;
     native.const_set("MAX_GRAPH_ID_DIGITS", client::MAX_GRAPH_ID_DIGITS)?;
+    native.const_set("ALSO_REDACT_KEY", ruby.to_symbol(graph::FIBER_SECRETS_KEY))?;
     native.define_singleton_method("register", function!(graph::register, 5))?;
     native.define_singleton_method("deregister", function!(graph::deregister, 3))?;
     native.define_singleton_method("subscribe_webhook", function!(graph::subscribe_webhook, 5))?;

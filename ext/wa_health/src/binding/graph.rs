@@ -72,7 +72,7 @@ impl RbGraphSettings {
 
 /// The fiber-local key (`Thread.current[...]`) of `WaHealth::Redaction`: values every call on this
 /// fiber also redacts (a WebhookSetup run's PIN and verify token, for the calls not given them).
-const FIBER_SECRETS_KEY: &str = "__wa_health_also_redact";
+pub(crate) const FIBER_SECRETS_KEY: &str = "__wa_health_also_redact";
 
 /// `secrets`, also redacting this fiber's `WaHealth::Redaction` values. Must hold the GVL.
 pub(crate) fn with_fiber_secrets(ruby: &Ruby, secrets: Secrets) -> Result<Secrets, Error> {
