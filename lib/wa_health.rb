@@ -14,7 +14,7 @@ require_relative "wa_health/instrumentation"
 require_relative "wa_health/registration"
 require_relative "wa_health/fetch_many"
 require_relative "wa_health/webhook"
-require_relative "wa_health/webhook_endpoint"
+require_relative "wa_health/rack/webhook_endpoint"
 
 # WhatsApp Business phone number health and registration, for Chatwoot.
 module WaHealth
@@ -57,10 +57,10 @@ module WaHealth
   end
 end
 
-require_relative "wa_health/registration_ledger"
-require_relative "wa_health/webhook_setup"
-require_relative "wa_health/webhook_teardown"
-require_relative "wa_health/report"
+require_relative "wa_health/orchestration/registration_ledger"
+require_relative "wa_health/orchestration/webhook_setup"
+require_relative "wa_health/orchestration/webhook_teardown"
+require_relative "wa_health/orchestration/report"
 
 # The Rails and Sidekiq integrations load when those are already loaded (as in any Rails app);
 # otherwise `require "wa_health/rails"` or `require "wa_health/sidekiq"` (the Railtie also loads the

@@ -52,7 +52,7 @@ module WaHealth
     end
 
     initializer "wa_health.sidekiq" do
-      require "wa_health/sidekiq" if defined?(::Sidekiq)
+      require_relative "../sidekiq" if defined?(::Sidekiq)
     end
 
     # Maps config.wa_health onto WaHealth.config. Runs at boot; call it again after
@@ -72,7 +72,3 @@ module WaHealth
     end
   end
 end
-
-require_relative "health_endpoint"
-# Required on its own, this file loads the gem after defining the Railtie (wa_health.rb then skips it).
-require "wa_health" unless defined?(WaHealth::Registration)

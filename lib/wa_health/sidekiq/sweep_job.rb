@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "sidekiq"
-require_relative "configuration"
+require_relative "../configuration"
 
 # Fleet sweeps on Sidekiq, loaded by `require "wa_health"` when Sidekiq is already loaded, by the
 # Railtie at boot when Sidekiq is loaded, or by `require "wa_health/sidekiq"`.
@@ -146,8 +146,3 @@ module WaHealth
     end
   end
 end
-
-require_relative "event_job"
-
-# Required on its own, this file loads the gem after defining the job (wa_health.rb then skips it).
-require "wa_health" unless defined?(WaHealth::Registration)
