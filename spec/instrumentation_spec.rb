@@ -129,6 +129,26 @@ RSpec.describe "Instrumentation" do
     end
   end
 
+  it "sends one event per call that talks to Meta, named as Instrumentation::EVENTS names it, and no other" do
+    fake.add_business_account("2001")
+    fake.add_phone_number("1001", :platform_not_applicable, business_account: "2001")
+    ids = { access_token: token }
+    callback = { callback_url: "https://chat.example.com/webhooks/whatsapp/1", verify_token: "verify-secret" }
+    WaHealth.fetch(phone_number_id: "1001", **ids)
+    WaHealth.fetch_many([{ phone_number_id: "1001", **ids }])
+    WaHealth.register(phone_number_id: "1001", pin: "246810", **ids)
+    WaHealth.deregister(phone_number_id: "1001", **ids)
+    WaHealth.subscribe_webhook(business_account_id: "2001", **ids, **callback)
+    WaHealth.subscribe_app(business_account_id: "2001", **ids)
+    WaHealth.override_phone_webhook(phone_number_id: "1001", **ids, **callback)
+    WaHealth.clear_phone_webhook(phone_number_id: "1001", **ids)
+    WaHealth.unsubscribe_app(business_account_id: "2001", **ids)
+    names = recorder.events.map { |event| event[:name] }
+    expect(names).to eq(WaHealth::Instrumentation::EVENTS.values)
+    expect(names).to all(end_with(".wa_health"))
+    expect(WaHealth::Instrumentation::EVENTS.keys).to all(satisfy { |call| WaHealth.respond_to?(call) })
+  end
+
   it "is off by default, and the calls work the same" do
     WaHealth.reset_config!
     expect(WaHealth.config.instrumenter).to be_nil

@@ -1,11 +1,12 @@
 # frozen_string_literal: true
 
 module WaHealth
-  # Events named "<call>.wa_health" (fetch, register, deregister, subscribe_webhook, fetch_many), one per
-  # call, wrapped around the network work only (argument errors raise before any event). The payload
-  # holds ids and outcomes, never a token, secret or PIN:
+  # One event per network call, named "<call>.wa_health" (EVENTS: every call that talks to Meta), wrapped
+  # around the network work only (argument errors raise before any event). The payload holds ids and
+  # outcomes, never a token, secret or PIN:
   #
   #   phone_number_id / business_account_id  the Graph ids the call is about
+  #   request_count, concurrency, error_count  fetch_many's batch, instead of the ids
   #   http_status    200 on success; the ApiError's status on a Meta error; nil when no answer came
   #   error_class    the error's class name, on failure
   #   error_code, error_subcode  Meta's codes, on an ApiError
@@ -13,7 +14,9 @@ module WaHealth
   #
   # The instrumenter (WaHealth.config.instrumenter) measures the duration (ActiveSupport's event.duration).
   module Instrumentation
-    EVENT_SUFFIX = ".wa_health"
+    # Call => event name.
+    EVENTS = %w[fetch fetch_many register deregister subscribe_webhook subscribe_app override_phone_webhook
+                clear_phone_webhook unsubscribe_app].to_h { |call| [call, "#{call}.wa_health"] }.freeze
 
     # The payload keys an error fills in.
     def self.error_facts(error)
@@ -26,11 +29,11 @@ module WaHealth
 
     private
 
-    def instrument(event, payload)
+    def instrument(call, payload)
       instrumenter = config.instrumenter
       return yield(payload) if instrumenter.nil?
 
-      instrumenter.instrument("#{event}#{EVENT_SUFFIX}", payload) do
+      instrumenter.instrument(EVENTS.fetch(call), payload) do
         result = yield(payload)
         payload[:http_status] = 200 unless payload.key?(:http_status)
         result
