@@ -223,6 +223,15 @@ RSpec.describe WaHealth::Report do
     end
   end
 
+  describe "#risk_reasons" do
+    it "names what makes the number risky, upper-cased, and nothing for a number that is not" do
+      expect(report(quality_rating: "red", status: "flagged").risk_reasons)
+        .to eq(["quality rating is RED", "status is FLAGGED"])
+      expect(report(quality_rating: "GREEN", status: "BANNED").risk_reasons).to eq(["status is BANNED"])
+      expect(report(quality_rating: "GREEN", status: "CONNECTED").risk_reasons).to eq([])
+    end
+  end
+
   describe "#risk_changed?" do
     it "is true for a risky number whose quality or status differs from the previous snapshot" do
       expect(report(quality_rating: "YELLOW", previous: health)).to be_risk_changed
@@ -329,7 +338,9 @@ RSpec.describe WaHealth::Report do
   describe "#as_json" do
     it "keeps every key of the health Hash, in order and unchanged, then adds the UI's fields" do
       json = report.as_json
-      expect(json.keys).to eq(health.keys.map(&:to_s) + described_class::ADDED_KEYS)
+      expect(json.keys).to eq(health.keys.map(&:to_s) +
+                              %w[badges can_send_message_badge manager_url decision risky registration_incomplete
+                                 notes expected_webhook_url webhook_url webhook_matches])
       expect(json.keys).to all(be_a(String))
       health.each { |key, value| expect(json[key.to_s]).to eq(JSON.parse(JSON.generate([value])).first) }
     end

@@ -141,10 +141,7 @@ module WaHealth
 
       # Names only what makes the number risky: the other fact may be fine, or missing.
       def risk_advice(report)
-        quality, status = %i[quality_rating status].map { |key| Report.lookup(report.health, key)&.to_s&.upcase }
-        facts = []
-        facts << "the quality rating is #{quality}" if Report::RISKY_QUALITY.include?(quality)
-        facts << "the status is #{status}" if Report::RISKY_STATUS.include?(status)
+        facts = report.risk_reasons.map { |reason| "the #{reason}" }
         "Open WhatsApp Manager (#{report.manager_url}) to see why #{facts.join(' and ')}, before Meta limits " \
           "the number further."
       end

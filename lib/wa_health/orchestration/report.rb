@@ -31,7 +31,6 @@ module WaHealth
       account_mode: { "LIVE" => :success, "SANDBOX" => :neutral },
       can_send_message: { "AVAILABLE" => :success, "LIMITED" => :warning, "BLOCKED" => :danger }
     }.freeze
-    TONE_NAMES = %i[success warning danger neutral].freeze
 
     RISKY_QUALITY = %w[YELLOW RED].freeze
     RISKY_STATUS = %w[BANNED RESTRICTED RATE_LIMITED FLAGGED DISCONNECTED DELETED].freeze
@@ -39,9 +38,6 @@ module WaHealth
     MANAGER_FALLBACK_URL = "https://business.facebook.com/"
     MANAGER_URL = "https://business.facebook.com/latest/whatsapp_manager/phone_numbers/"
 
-    # Keys as_json adds to the health Hash's own keys.
-    ADDED_KEYS = %w[badges can_send_message_badge manager_url decision risky registration_incomplete notes
-                    expected_webhook_url webhook_url webhook_matches].freeze
     # Where Meta sends the number's webhooks, most specific first (webhook_configuration's keys).
     WEBHOOK_LEVELS = %w[phone_number whatsapp_business_account application].freeze
 
@@ -127,10 +123,18 @@ module WaHealth
        "keeps VERIFIED for only 14 days after the one-time code, and this number is provisioned on Cloud API"]
     end
 
-    # Quality YELLOW or RED, or status BANNED, RESTRICTED, RATE_LIMITED, FLAGGED, DISCONNECTED or DELETED.
+    # quality_rating is one of RISKY_QUALITY, or status one of RISKY_STATUS.
     def risky?
+      risk_reasons.any?
+    end
+
+    # What makes the number risky, in words: "quality rating is RED", "status is BANNED"; empty when it is not.
+    def risk_reasons
       quality, status = risk_facts(health)
-      RISKY_QUALITY.include?(quality) || RISKY_STATUS.include?(status)
+      reasons = []
+      reasons << "quality rating is #{quality}" if RISKY_QUALITY.include?(quality)
+      reasons << "status is #{status}" if RISKY_STATUS.include?(status)
+      reasons
     end
 
     # Risky now, and quality_rating or status differs from `previous` (so a number that stays in the
@@ -152,10 +156,7 @@ module WaHealth
     # needed, e.g. not verified), Meta's can_send_message LIMITED or BLOCKED, display name REJECTED or
     # DECLINED. A display name merely PENDING_REVIEW on a provisioned number is not a problem.
     def attention_reasons
-      quality, status = risk_facts(health)
-      reasons = []
-      reasons << "quality rating is #{quality}" if RISKY_QUALITY.include?(quality)
-      reasons << "status is #{status}" if RISKY_STATUS.include?(status)
+      reasons = risk_reasons
       reasons << registration_reason if registration_incomplete? || decision.register?
       sending = can_send_message_badge
       reasons << "Meta reports can_send_message #{sending[:value]}" if %i[warning danger].include?(sending[:tone])
@@ -181,7 +182,7 @@ module WaHealth
     end
 
     # What GET /api/v1/accounts/:account_id/inboxes/:id/health renders: every key of the health Hash,
-    # unchanged in name and order, followed by ADDED_KEYS. Plain JSON data only: String keys at every
+    # unchanged in name and order, followed by the keys below. Plain JSON data only: String keys at every
     # level (as Rails' as_json gives), Symbols in values (tones, the decision reason) as Strings, so
     # `render json: report.as_json` (or `render json: report`) needs no further work and
     # JSON.parse(report.to_json) == report.as_json.
