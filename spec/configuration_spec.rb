@@ -65,4 +65,21 @@ RSpec.describe WaHealth::Configuration do
     expect { WaHealth.config.webhook_verify_token = " " }
       .to raise_error(ArgumentError, /webhook_verify_token is missing/)
   end
+
+  it "has a reader and a writer for every setting it lists" do
+    config = described_class.new
+    missing = described_class::SETTINGS.reject { |name| config.respond_to?(name) && config.respond_to?(:"#{name}=") }
+    expect(missing).to eq([])
+    expect(described_class::SETTINGS).to include(*described_class::CONNECTION_OPTIONS, *described_class::CALLBACKS,
+                                                 *described_class::SWEEP_DEFAULTS.keys)
+    expect(described_class::SETTINGS.uniq).to eq(described_class::SETTINGS)
+  end
+
+  it "gives a setting something cannot work without, or raises WaHealth::Error naming it" do
+    sink = ->(_id, _result) {}
+    WaHealth.health_sink = sink
+    expect(WaHealth.config.required(:health_sink)).to be(sink)
+    expect { WaHealth.config.required(:credentials_resolver) }
+      .to raise_error(WaHealth::Error, "WaHealth.config.credentials_resolver is not set")
+  end
 end

@@ -30,33 +30,33 @@ module WaHealth
       sweep_max_rate_limit_retries: 5
     }.freeze
 
-    attr_reader(*CONNECTION_OPTIONS)
-    attr_accessor :logger, *SWEEP_DEFAULTS.keys
-
-    # Receives an event for every network call: anything that responds to
-    # `instrument(name, payload) { |payload| ... }` the way ActiveSupport::Notifications does (the
-    # Railtie sets it to ActiveSupport::Notifications). nil (the default) instruments nothing.
-    attr_reader :instrumenter
-
-    # Channel id -> WaHealth.fetch keyword arguments (phone_number_id:, access_token:, business_account_id:),
-    # or nil for a channel that is gone or not a Cloud API channel (it is skipped). Called inside the
-    # Sidekiq worker, so tokens stay in the database and never enter Redis.
-    attr_reader :credentials_resolver
-
-    # (channel id, result) -> persists the result: the health Hash WaHealth.fetch returns, or the error
-    # (a WaHealth::Error, or ArgumentError for credentials the resolver gave incomplete). Called once per
-    # channel and sweep in the normal course; Sidekiq runs a job again after a crash or a raise, so make
-    # it idempotent (an upsert).
-    attr_reader :health_sink
-
-    # Meta's health webhooks (WaHealth::WebhookEndpoint; the signature is checked with app_secret):
-    # - webhook_verify_token: the token Meta's subscription GET must carry (hub.verify_token);
-    # - event_handler: event Hash (WaHealth::Webhook.parse) -> anything; called in the request, once per
-    #   health event, so it must not make network calls (apply the event, persist, enqueue jobs);
-    # - registration_sink: (channel id, PIN String or error) -> persists; called by WaHealth::EventJob
-    #   with the PIN after Meta accepted a registration (store it: Meta now expects it), or with the
+    # The app's callables (each must respond to call, or be nil for none; WaHealth.<name> is a shorthand):
+    # - credentials_resolver: channel id -> WaHealth.fetch keyword arguments (phone_number_id:,
+    #   access_token:, business_account_id:), or nil for a channel that is gone or not a Cloud API channel
+    #   (it is skipped). Called inside the Sidekiq worker, so tokens stay in the database and never enter
+    #   Redis.
+    # - health_sink: (channel id, result) -> persists the result: the health Hash WaHealth.fetch returns, or
+    #   the error (a WaHealth::Error, or ArgumentError for credentials the resolver gave incomplete). Called
+    #   once per channel and sweep in the normal course; Sidekiq runs a job again after a crash or a raise,
+    #   so make it idempotent (an upsert).
+    # - event_handler: event Hash (WaHealth::Webhook.parse) -> anything; called by WaHealth::WebhookEndpoint
+    #   in the request, once per health event, so it must not make network calls (apply the event, persist,
+    #   enqueue jobs).
+    # - registration_sink: (channel id, PIN String or error) -> persists; called by WaHealth::EventJob with
+    #   the PIN after Meta accepted a registration (store it: Meta now expects it), or with the
     #   WaHealth::Error of a failed one (record the attempt).
-    attr_reader :webhook_verify_token, :event_handler, :registration_sink
+    CALLBACKS = %i[credentials_resolver health_sink event_handler registration_sink].freeze
+
+    # Every setting, each with a reader and a writer. Besides the above: logger; instrumenter, which
+    # receives an event for every network call (see Instrumentation): anything that responds to
+    # `instrument(name, payload) { |payload| ... }` the way ActiveSupport::Notifications does, or nil (the
+    # default) to instrument nothing; and webhook_verify_token, the token Meta's subscription GET must carry
+    # (hub.verify_token; WaHealth::WebhookEndpoint checks it, and the signature with app_secret).
+    SETTINGS = [*CONNECTION_OPTIONS, :logger, :instrumenter, :webhook_verify_token, *CALLBACKS,
+                *SWEEP_DEFAULTS.keys].freeze
+
+    attr_reader(*CONNECTION_OPTIONS, :instrumenter, :webhook_verify_token, *CALLBACKS)
+    attr_accessor :logger, *SWEEP_DEFAULTS.keys
 
     def initialize
       @api_version = ENV.fetch("WA_HEALTH_API_VERSION", DEFAULT_API_VERSION)
@@ -68,11 +68,8 @@ module WaHealth
       @proxy = nil
       @logger = Logger.new(nil)
       @instrumenter = nil
-      @credentials_resolver = nil
-      @health_sink = nil
       @webhook_verify_token = nil
-      @event_handler = nil
-      @registration_sink = nil
+      CALLBACKS.each { |name| instance_variable_set(:"@#{name}", nil) }
       SWEEP_DEFAULTS.each { |name, value| instance_variable_set(:"@#{name}", value) }
       @lock = Mutex.new
       @graph_settings = nil
@@ -95,24 +92,25 @@ module WaHealth
       @instrumenter = instrumenter
     end
 
-    def credentials_resolver=(callable)
-      @credentials_resolver = callable_or_nil(callable, :credentials_resolver)
-    end
-
-    def health_sink=(callable)
-      @health_sink = callable_or_nil(callable, :health_sink)
-    end
-
     def webhook_verify_token=(token)
       @webhook_verify_token = token.nil? ? nil : Validate.secret(token, :webhook_verify_token)
     end
 
-    def event_handler=(callable)
-      @event_handler = callable_or_nil(callable, :event_handler)
+    CALLBACKS.each do |name|
+      define_method(:"#{name}=") do |callable|
+        raise ArgumentError, "#{name} must respond to call" unless callable.nil? || callable.respond_to?(:call)
+
+        instance_variable_set(:"@#{name}", callable)
+      end
     end
 
-    def registration_sink=(callable)
-      @registration_sink = callable_or_nil(callable, :registration_sink)
+    # The setting's value, for what cannot work without it (a job needs the resolver and the sink);
+    # raises WaHealth::Error naming the setting when it is not set.
+    def required(name)
+      value = public_send(name)
+      raise Error, "WaHealth.config.#{name} is not set" if value.nil?
+
+      value
     end
 
     # The native settings for talking to the Graph API, built once and shared by every thread.
@@ -192,12 +190,6 @@ module WaHealth
 
     def to_options
       CONNECTION_OPTIONS.to_h { |name| [name, public_send(name)] }
-    end
-
-    def callable_or_nil(callable, name)
-      raise ArgumentError, "#{name} must respond to call" unless callable.nil? || callable.respond_to?(:call)
-
-      callable
     end
   end
 end

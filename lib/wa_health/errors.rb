@@ -1,7 +1,10 @@
 # frozen_string_literal: true
 
 module WaHealth
-  # Every error the gem raises on purpose, apart from ArgumentError for bad input.
+  # Every error class the gem raises to its callers, apart from ArgumentError for bad input. Two more never
+  # leave the class that raises them: WaHealth::CLI::UsageError (the CLI turns it into exit status 2) and
+  # WebhookEndpoint's private HandlerFailed (a 500); Testing::FakeGraph::DeliveryError belongs to the test
+  # support, not to the gem.
   class Error < StandardError; end
 
   # The request did not finish within the configured timeout (or could not connect in open_timeout).
@@ -76,4 +79,23 @@ module WaHealth
   # WaHealth::Webhook.parse: the body is not JSON, not Meta's envelope (entry[].changes[]), over 1 MiB,
   # or nested over 64 levels. The message never quotes the body.
   class WebhookPayloadError < Error; end
+
+  # Raised by WebhookSetup#perform when the webhook subscription fails; the channel then needs
+  # reauthorization, as in Chatwoot. The cause is the underlying WaHealth::Error. result: the
+  # WebhookSetup::Result of the steps before: when result.pin is set, the number was registered with
+  # that PIN and it must still be stored (as Chatwoot does), or the next registration fails with a
+  # PIN mismatch.
+  class WebhookSetupError < Error
+    attr_reader :result
+
+    def initialize(message = nil, result: nil)
+      super(message)
+      @result = result
+    end
+  end
+
+  # Raised by `require "wa_health"` (or "wa_health/testing") when the native extension is not there, as with
+  # `gem "wa_health", path: ...`, which Bundler does not compile. A LoadError, so `rescue LoadError` still
+  # catches it.
+  class ExtensionNotBuiltError < LoadError; end
 end

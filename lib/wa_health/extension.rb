@@ -1,11 +1,6 @@
 # frozen_string_literal: true
 
 module WaHealth
-  # Raised by `require "wa_health"` (or "wa_health/testing") when the native extension is not there, as with
-  # `gem "wa_health", path: ...`, which Bundler does not compile. A LoadError, so `rescue LoadError` still
-  # catches it.
-  class ExtensionNotBuiltError < LoadError; end
-
   # Loads one of the gem's two native extensions: wa_health/<ruby major.minor>/<name> in the platform gem
   # (one library per Ruby minor it carries), wa_health/<name> when built from source.
   module Extension

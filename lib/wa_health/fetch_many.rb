@@ -1,13 +1,10 @@
 # frozen_string_literal: true
 
-# See lib/wa_health.rb.
 module WaHealth
   # Health for many phone numbers at once (a fleet sweep): WaHealth.fetch_many.
   module FetchMany
     DEFAULT_CONCURRENCY = Native::DEFAULT_CONCURRENCY
     MAX_CONCURRENCY = Native::MAX_CONCURRENCY
-    # The keyword arguments of WaHealth.fetch that are not connection options.
-    REQUEST_KEYS = %i[phone_number_id access_token business_account_id].freeze
 
     # Reads the health of every request, at most `concurrency` at a time over the shared keep-alive
     # pool. `requests` is an Array of Hashes with WaHealth.fetch's keyword arguments (connection
@@ -21,7 +18,7 @@ module WaHealth
     # the block, Thread#kill, Thread#raise, Timeout or Ctrl-C cancels the requests still in flight.
     def fetch_many(requests, concurrency: DEFAULT_CONCURRENCY, &progress)
       limit = FetchMany.concurrency(concurrency)
-      flat = FetchMany.flatten(requests) { |options| graph_settings_for(options) }
+      flat = FetchMany.flatten(requests) { |options| config.graph_settings_for(options) }
       instrument("fetch_many", request_count: requests.size, concurrency: limit) do |payload|
         results = Native.fetch_many(flat, limit, progress)
         payload[:error_count] = results.count { |result| result.is_a?(Exception) }
@@ -52,14 +49,10 @@ module WaHealth
     def self.element(request, settings_by_options)
       raise ArgumentError, "must be a Hash of WaHealth.fetch's keyword arguments" unless request.is_a?(Hash)
 
-      token = Validate.secret(request[:access_token], :access_token)
-      phone = Validate.graph_id(request[:phone_number_id], :phone_number_id)
-      waba = Validate.optional_graph_id(request[:business_account_id], :business_account_id)
-      options = request.except(*REQUEST_KEYS)
+      phone, token, waba = Fetch.checked(*request.values_at(*Fetch::REQUEST_KEYS))
+      options = request.except(*Fetch::REQUEST_KEYS)
       settings = settings_by_options.fetch(options) { settings_by_options[options] = yield(options) }
       [settings, phone, token, waba]
     end
   end
-
-  extend FetchMany
 end

@@ -1,79 +1,15 @@
 # frozen_string_literal: true
 
+require "securerandom"
+
 module WaHealth
-  # Whether a number needs POST /register, and why. Built by WaHealth.registration_decision.
-  class Decision
-    REASONS = %i[not_verified pending_provisioning provisioned on_premise].freeze
-
-    # not_applicable: the health fields whose value is NOT_APPLICABLE ("platform_type", "throughput.level",
-    # "throughput_level").
-    attr_reader :reason, :message, :not_applicable
-
-    def initialize(register:, reason:, message:, display_name_pending: false, verification_expired: false,
-                   not_applicable: [])
-      @register = register ? true : false
-      @reason = reason.to_sym
-      @display_name_pending = display_name_pending ? true : false
-      @verification_expired = verification_expired ? true : false
-      @not_applicable = not_applicable.map(&:to_s).freeze
-      @message = message
-      freeze
-    end
-
-    def register?
-      @register
-    end
-
-    # name_status or new_name_status is PENDING_REVIEW: registering now may fail with 2388001.
-    def display_name_pending?
-      @display_name_pending
-    end
-
-    # Provisioned on Cloud API while code_verification_status is not VERIFIED: normal once 14 days
-    # have passed since the one-time code (Meta keeps VERIFIED no longer).
-    def verification_expired?
-      @verification_expired
-    end
-
-    # platform_type or the throughput level is NOT_APPLICABLE (Chatwoot's "Complete Registration" banner).
-    def registration_incomplete?
-      not_applicable.any?
-    end
-
-    def to_h
-      { register: register?, reason: reason, display_name_pending: display_name_pending?,
-        verification_expired: verification_expired?, registration_incomplete: registration_incomplete?,
-        not_applicable: not_applicable, message: message }
-    end
-
-    def ==(other)
-      other.is_a?(Decision) && other.to_h == to_h
-    end
-    alias eql? ==
-
-    def hash
-      to_h.hash
-    end
-  end
-
-  # Raised by WebhookSetup#perform when the webhook subscription fails; the channel then needs
-  # reauthorization, as in Chatwoot. The cause is the underlying WaHealth::Error. result: the
-  # WebhookSetup::Result of the steps before: when result.pin is set, the number was registered with
-  # that PIN and it must still be stored (as Chatwoot does), or the next registration fails with a
-  # PIN mismatch.
-  class WebhookSetupError < Error
-    attr_reader :result
-
-    def initialize(message = nil, result: nil)
-      super(message)
-      @result = result
-    end
-  end
-
   # The registration half of the public API (see README "Registration").
   module Registration
     # What newest Chatwoot subscribes the app to (plus "calls" when calling is enabled).
     DEFAULT_SUBSCRIBED_FIELDS = %w[messages smb_message_echoes].freeze
+    # What the retry schedule reads of a register call's error: ApiError's attributes of these names
+    # (none for an error that is not Meta's). WaHealth::RegistrationLedger stores them.
+    ERROR_FACTS = %i[code subcode user_title user_message].freeze
 
     def should_register?(health)
       registration_decision(health).register?
@@ -90,16 +26,16 @@ module WaHealth
     def register(phone_number_id: nil, access_token: nil, pin: nil, data_localization_region: nil, **options)
       token = Validate.secret(access_token, :access_token)
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
-      pin = validate_pin(pin)
+      pin = Validate.pin(pin)
       region = Validate.optional_text(data_localization_region, :data_localization_region)
-      settings = graph_settings_for(options)
+      settings = config.graph_settings_for(options)
       instrument("register", phone_number_id: phone) { Native.register(settings, phone, token, pin, region) }
     end
 
     def deregister(phone_number_id: nil, access_token: nil, **options)
       token = Validate.secret(access_token, :access_token)
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
-      settings = graph_settings_for(options)
+      settings = config.graph_settings_for(options)
       instrument("deregister", phone_number_id: phone) { Native.deregister(settings, phone, token) }
     end
 
@@ -111,7 +47,7 @@ module WaHealth
       waba = Validate.graph_id(business_account_id, :business_account_id)
       url = Validate.callback_url(callback_url)
       verify = Validate.secret(verify_token, :verify_token)
-      settings = graph_settings_for(options)
+      settings = config.graph_settings_for(options)
       instrument("subscribe_webhook", business_account_id: waba) do
         Native.subscribe_webhook(settings, waba, token, url, verify)
       end
@@ -124,7 +60,7 @@ module WaHealth
       token = Validate.secret(access_token, :access_token)
       waba = Validate.graph_id(business_account_id, :business_account_id)
       fields = Validate.subscribed_fields(subscribed_fields)
-      settings = graph_settings_for(options)
+      settings = config.graph_settings_for(options)
       instrument("subscribe_app", business_account_id: waba) { Native.subscribe_app(settings, waba, token, fields) }
     end
 
@@ -132,7 +68,7 @@ module WaHealth
     def unsubscribe_app(business_account_id: nil, access_token: nil, **options)
       token = Validate.secret(access_token, :access_token)
       waba = Validate.graph_id(business_account_id, :business_account_id)
-      settings = graph_settings_for(options)
+      settings = config.graph_settings_for(options)
       instrument("unsubscribe_app", business_account_id: waba) { Native.unsubscribe_app(settings, waba, token) }
     end
 
@@ -143,7 +79,7 @@ module WaHealth
       token = Validate.secret(access_token, :access_token)
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
       callback = [Validate.callback_url(callback_url), Validate.secret(verify_token, :verify_token)]
-      settings = graph_settings_for(options)
+      settings = config.graph_settings_for(options)
       instrument("override_phone_webhook", phone_number_id: phone) do
         Native.override_phone_webhook(settings, phone, token, callback)
       end
@@ -154,7 +90,7 @@ module WaHealth
     def clear_phone_webhook(phone_number_id: nil, access_token: nil, **options)
       token = Validate.secret(access_token, :access_token)
       phone = Validate.graph_id(phone_number_id, :phone_number_id)
-      settings = graph_settings_for(options)
+      settings = config.graph_settings_for(options)
       instrument("clear_phone_webhook", phone_number_id: phone) do
         Native.override_phone_webhook(settings, phone, token, nil)
       end
@@ -177,18 +113,21 @@ module WaHealth
       at && (now + (at - now.to_r))
     end
 
-    private
-
-    def validate_pin(pin)
-      Validate.pin(pin)
+    # A new two-step verification PIN, for a number that has none yet: 6 digits from a CSPRNG, in Meta's
+    # range 100000..999999, as a String. Store it before or right after the register call that uses it:
+    # once Meta accepted it, every later registration of the number needs it.
+    def generate_pin
+      SecureRandom.random_number(100_000..999_999).to_s
     end
 
-    # What the native schedule reads of the last error: nil for none, else Meta's code, subcode and
-    # words for people ([nil, nil, nil, nil] for an error that is not Meta's).
+    private
+
+    # What the native schedule reads of the last error: nil for none, else ERROR_FACTS in their order
+    # ([nil, nil, nil, nil] for an error that is not Meta's).
     def error_facts(error)
       case error
       when nil then nil
-      when ApiError then [error.code, error.subcode, error.user_title, error.user_message]
+      when ApiError then ERROR_FACTS.map { |name| error.public_send(name) }
       when Exception then [nil, nil, nil, nil]
       when Integer then [error, nil, nil, nil]
       when Hash then stored_error_facts(error)
@@ -197,9 +136,7 @@ module WaHealth
     end
 
     def stored_error_facts(facts)
-      code, subcode, title, message = %i[code subcode user_title user_message].map do |key|
-        facts.fetch(key) { facts[key.to_s] }
-      end
+      code, subcode, title, message = ERROR_FACTS.map { |key| facts.fetch(key) { facts[key.to_s] } }
       numbers = [code, subcode].compact.all?(Integer)
       texts = [title, message].compact.all?(String)
       unless numbers && texts
@@ -207,10 +144,6 @@ module WaHealth
       end
 
       [code, subcode, title, message]
-    end
-
-    def graph_settings_for(options)
-      config.graph_settings_for(options)
     end
   end
 end

@@ -6,7 +6,8 @@ module WaHealth
   # account_review_update, business_capability_update): the signature check, the subscription challenge
   # and parsing. The work is done in Rust (ext/wa_health/src/webhook/).
   #
-  #   WaHealth::Webhook.verify!(request.raw_post, request.headers["X-Hub-Signature-256"], app_secret: secret)
+  #   WaHealth::Webhook.verify!(request.raw_post, request.headers[WaHealth::Webhook::SIGNATURE_HEADER],
+  #                             app_secret: secret)
   #   WaHealth::Webhook.parse(request.raw_post) # => [event, ...]
   #
   # An event is a frozen Hash with Symbol keys, one per change of the body, in body order:
@@ -33,8 +34,8 @@ module WaHealth
   # `value`), a missing `object` is fine, and nothing in `value` can fail the other changes.
   module Webhook
     SIGNATURE_HEADER = "X-Hub-Signature-256"
-    # The header as Rack puts it in the env.
-    RACK_SIGNATURE_HEADER = "HTTP_X_HUB_SIGNATURE_256"
+    # The header as Rack puts it in the env: "HTTP_X_HUB_SIGNATURE_256".
+    RACK_SIGNATURE_HEADER = "HTTP_#{SIGNATURE_HEADER.upcase.tr('-', '_')}".freeze
     MAX_BODY_BYTES = Native::WEBHOOK_MAX_BODY_BYTES
     CHALLENGE_PARAMS = %w[hub.mode hub.verify_token hub.challenge].freeze
 
@@ -86,14 +87,8 @@ module WaHealth
     private_class_method :raw_body_string, :param_text
   end
 
-  # WaHealth.apply_event and the webhooks' settings shorthands (extended into WaHealth).
+  # WaHealth.apply_event (extended into WaHealth).
   module Events
-    # Shorthands for WaHealth.config.event_handler and registration_sink (see Configuration).
-    %i[event_handler registration_sink].each do |name|
-      define_method(name) { config.public_send(name) }
-      define_method(:"#{name}=") { |callable| config.public_send(:"#{name}=", callable) }
-    end
-
     # Applies a health event (from WaHealth::Webhook.parse) to a number's snapshot: the Hash WaHealth.fetch
     # returns, or one stored from it (Symbol or String keys), or nil when nothing is known yet. Returns
     # [updated_snapshot, actions]:

@@ -90,4 +90,25 @@ RSpec.describe WaHealth::Railtie do
     expect(options.inspect).not_to include("railtie-verify-token")
     expect(Rails.application.config.filter_parameters).to include(:verify_token)
   end
+
+  it "maps every setting of WaHealth::Configuration, the ones added since included" do
+    values = WaHealth::Configuration::SETTINGS.to_h do |name|
+      value = case name
+              when :base_url then "http://127.0.0.1:9"
+              when :api_version then "v23.0"
+              when :proxy then "http://proxy.example:3128"
+              when :ca_file then "/etc/ssl/certs/ca-certificates.crt"
+              when :app_secret, :webhook_verify_token then "railtie-#{name}"
+              when :logger then Logger.new(nil)
+              when :instrumenter then Class.new { def instrument(*) = yield({}) }.new
+              when *WaHealth::Configuration::CALLBACKS then ->(*) {}
+              else 7
+              end
+      [name, value]
+    end
+    values.each { |name, value| options[name] = value }
+    WaHealth.reset_config!
+    described_class.apply(options)
+    expect(values.to_h { |name, _| [name, WaHealth.config.public_send(name)] }).to eq(values)
+  end
 end

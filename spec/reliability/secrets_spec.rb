@@ -274,7 +274,7 @@ RSpec.describe "Secrets in errors, logs and output" do
     end
 
     it "keeps a PIN it generated out of the webhook calls' errors" do
-      allow(WaHealth::WebhookSetup).to receive(:generate_pin).and_return(pin)
+      allow(WaHealth).to receive(:generate_pin).and_return(pin)
       quote_on(:subscribed_apps, code: 190, status: 401)
       error, payloads = setup_run(pin: nil)
       expect(error.result.pin).to eq(pin)

@@ -101,6 +101,25 @@ RSpec.describe WaHealth::EventJob do
     expect(log.string).to include("needs registration, but has no stored PIN")
   end
 
+  it "gives the sink an ArgumentError, without a request, for incomplete credentials, as SweepJob does" do
+    credentials[1] = { phone_number_id: "1001", access_token: " ", pin: "123456" }
+    credentials[2] = { "phone_number_id" => "WABA-1", "access_token" => token }
+    credentials[3] = "not a Hash"
+    [1, 2, 3].each { |id| described_class.new.perform(id, ["register_now"]) }
+    expect(delivered.map { |id, error| [id, error.class, error.message] })
+      .to eq([[1, ArgumentError, "access_token is missing"],
+              [2, ArgumentError, "phone_number_id must be a Graph id made of digits"],
+              [3, ArgumentError, "credentials must be a Hash"]])
+    expect(fake.requests).to be_empty
+    expect(registrations).to be_empty
+  end
+
+  it "skips a channel the resolver has no credentials for" do
+    described_class.new.perform(9, ["refresh"])
+    expect([delivered, fake.requests]).to eq([[], []])
+    expect(log.string).to include("wa_health event: channel 9 skipped (no credentials)")
+  end
+
   it "only reads and sinks the health on refresh, and never registers a provisioned number" do
     described_class.new.perform(1, ["refresh"])
     fake.add_phone_number("1001", display_phone_number: "+1 555-078-3881")

@@ -108,9 +108,9 @@ RSpec.describe WaHealth::SweepJob do
 
     it "raises when the app has not registered a resolver or a sink, before any request" do
       WaHealth.health_sink = nil
-      expect { perform([1]) }.to raise_error(WaHealth::Error, "WaHealth.health_sink is not set")
+      expect { perform([1]) }.to raise_error(WaHealth::Error, "WaHealth.config.health_sink is not set")
       WaHealth.credentials_resolver = nil
-      expect { perform([1]) }.to raise_error(WaHealth::Error, "WaHealth.credentials_resolver is not set")
+      expect { perform([1]) }.to raise_error(WaHealth::Error, "WaHealth.config.credentials_resolver is not set")
       expect(fake.requests).to be_empty
     end
   end

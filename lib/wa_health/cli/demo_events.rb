@@ -15,9 +15,10 @@ module WaHealth
       WABA = "2099"
       DISPLAY = "+1 555-010-0099"
 
-      # What happened: the health before, register's answer then, the webhook's status, the actions
-      # apply_event asked for, the health after, and the seconds from the webhook to reading CONNECTED.
-      Loop = Struct.new(:before, :stuck_error, :webhook_status, :actions, :registered, :after, :seconds,
+      # What happened: the health before, register's answer then, the webhook's status, the health event
+      # the endpoint handed over, the actions apply_event asked for, the health after, and the seconds from
+      # the webhook to reading CONNECTED.
+      Loop = Struct.new(:before, :stuck_error, :webhook_status, :event, :actions, :registered, :after, :seconds,
                         :error, keyword_init: true)
 
       def initialize(cli, options)
@@ -51,7 +52,7 @@ module WaHealth
       end
 
       def walk(fake, connection, result)
-        pin = format("%06d", SecureRandom.random_number(100_000..999_999)) # the channel's stored PIN
+        pin = WaHealth.generate_pin # the channel's stored PIN
         result.before = read(connection)
         result.stuck_error = register(connection, pin)
         fake.webhook_callback = endpoint(connection, pin, result)
@@ -70,6 +71,7 @@ module WaHealth
         snapshot = result.before
         WebhookEndpoint.new(app_secret: connection[:app_secret], verify_token: "demo-verify-token",
                             handler: lambda do |event|
+                              result.event = event
                               snapshot, actions = WaHealth.apply_event(snapshot, event)
                               result.actions = actions.map { |action| action[:type].to_s }
                               perform(connection, pin, result) if result.actions.include?("register_now")
@@ -103,7 +105,7 @@ module WaHealth
         { "phone_number_id" => PHONE, "display_phone_number" => DISPLAY,
           "before" => result.before&.slice(:status, :name_status)&.transform_keys(&:to_s),
           "register_before" => error_json(result.stuck_error),
-          "webhook" => { "field" => "phone_number_name_update", "decision" => "APPROVED",
+          "webhook" => { "field" => result.event&.fetch(:field), "decision" => result.event&.fetch(:decision),
                          "http_status" => result.webhook_status },
           "actions" => result.actions, "registered" => result.registered == true,
           "status_after" => status_after(result),
@@ -125,12 +127,17 @@ module WaHealth
         return (lines << "  failed: #{Advice.error_line(result.error)}").join("\n") if result.error
 
         lines << before_lines(result)
-        lines << "  Meta approves the name: a signed phone_number_name_update APPROVED" \
+        lines << "  Meta approves the name: a signed #{event_words(result.event)}" \
                  "\n    reaches WaHealth::WebhookEndpoint → #{result.webhook_status}; " \
                  "apply_event asks #{result.actions&.join(', ') || 'nothing'}"
         lines << after_line(result, text)
         lines << "  Polling instead: Chatwoot reads each number every 6 h (waits up to ~7 h)."
         lines.join("\n")
+      end
+
+      # "phone_number_name_update APPROVED": the field and decision of the event the endpoint handed over.
+      def event_words(event)
+        event ? event.values_at(:field, :decision).compact.join(" ") : "webhook"
       end
 
       def before_lines(result)

@@ -22,7 +22,6 @@ module WaHealth
   class RegistrationLedger
     # Meta's window is 72 hours; older attempts cannot change any answer, so they are dropped.
     KEEP_SECONDS = 72 * 3600
-    ERROR_FACTS = %w[code subcode user_title user_message].freeze
 
     attr_reader :attempts, :last_error
 
@@ -42,8 +41,8 @@ module WaHealth
       raise ArgumentError, "a stored ledger is not valid JSON", cause: nil
     end
 
-    # attempts: Times, ISO-8601 Strings or Unix seconds; last_error: stored facts ({"code", "subcode",
-    # "user_title", "user_message"}) or nil.
+    # attempts: Times, ISO-8601 Strings or Unix seconds; last_error: stored facts (a Hash of
+    # Registration::ERROR_FACTS, with String or Symbol keys) or nil.
     def initialize(attempts: [], last_error: nil)
       @attempts = Validate.times(attempts, :attempts).map { |seconds| Time.at(seconds).utc }
       @last_error = last_error && normalize_facts(last_error)
@@ -76,20 +75,15 @@ module WaHealth
 
     private
 
+    # {"code" =>, "subcode" =>, "user_title" =>, "user_message" =>}: an ApiError's, or all nil for another error.
     def facts_of(error)
-      unless error.is_a?(ApiError)
-        return { "code" => nil, "subcode" => nil, "user_title" => nil,
-                 "user_message" => nil }
-      end
-
-      { "code" => error.code, "subcode" => error.subcode, "user_title" => error.user_title,
-        "user_message" => error.user_message }
+      Registration::ERROR_FACTS.to_h { |name| [name.to_s, error.is_a?(ApiError) ? error.public_send(name) : nil] }
     end
 
     def normalize_facts(facts)
       raise ArgumentError, "last_error must be a Hash of an error's facts" unless facts.is_a?(Hash)
 
-      ERROR_FACTS.to_h { |key| [key, facts.key?(key) ? facts[key] : facts[key.to_sym]] }
+      Registration::ERROR_FACTS.to_h { |name| [name.to_s, facts.fetch(name.to_s) { facts[name] }] }
     end
   end
 end

@@ -1,7 +1,5 @@
 # frozen_string_literal: true
 
-require "securerandom"
-
 module WaHealth
   # Newest Chatwoot's webhook setup with its registration rules, in process: read health once, register
   # when the decision says so (a failure is logged and kept, never raised; no registration when health
@@ -19,6 +17,8 @@ module WaHealth
   # subscribed_fields, then override the callback for this phone number; :waba_override (the older
   # protocol): one POST /{waba}/subscribed_apps carrying override_callback_uri for the whole WABA.
   class WebhookSetup
+    include PhoneNumberSteps
+
     PROTOCOLS = %i[phone_override waba_override].freeze
 
     # registered?: a register call succeeded in this run; pin: the PIN to persist (only then);
@@ -57,7 +57,7 @@ module WaHealth
     def initialize(phone_number_id: nil, business_account_id: nil, access_token: nil, callback_url: nil,
                    verify_token: nil, pin: nil, subscribed_fields: Registration::DEFAULT_SUBSCRIBED_FIELDS,
                    calls: false, protocol: :phone_override, logger: nil, **options)
-      @access_token = Validate.secret(access_token, :access_token)
+      token = Validate.secret(access_token, :access_token)
       @phone_number_id = Validate.graph_id(phone_number_id, :phone_number_id)
       @business_account_id = Validate.graph_id(business_account_id, :business_account_id)
       @callback_url = Validate.callback_url(callback_url)
@@ -68,17 +68,12 @@ module WaHealth
 
       @protocol = protocol
       @logger = logger
-      WaHealth.config.graph_settings_for(options)
-      @options = options
-    end
-
-    # A new two-step PIN from a CSPRNG, in Meta's 6-digit range 100000..999999.
-    def self.generate_pin
-      (100_000 + SecureRandom.random_number(900_000)).to_s
+      keep_credentials(token, options)
     end
 
     # Every call of the run also redacts the PIN and the verify token (see Redaction): Meta's answer to any
-    # of them could quote one, also to a call that was never given it.
+    # of them could quote one, also to a call that was never given it. So no error or log line of the run
+    # carries either (result.pin is where the PIN to store is).
     def perform
       Redaction.also_redacting(@pin, @verify_token) do
         health, health_error = read_health
@@ -98,10 +93,6 @@ module WaHealth
     alias to_s inspect
 
     private
-
-    def credentials
-      { access_token: @access_token, **@options }
-    end
 
     def read_health
       [WaHealth.fetch(phone_number_id: @phone_number_id, **credentials), nil]
@@ -125,13 +116,13 @@ module WaHealth
     end
 
     def register
-      pin = @attempted_pin = @pin || self.class.generate_pin
+      pin = @attempted_pin = @pin || WaHealth.generate_pin
       WaHealth.register(phone_number_id: @phone_number_id, pin: pin, **credentials)
       log(:info, "registered")
       [true, pin, nil, "registered"]
     rescue Error => e
       log(:warn, "registration failed (#{e.class}: #{e.message}); continuing with webhook setup")
-      [false, nil, e, scrub("registration failed: #{e.message}")]
+      [false, nil, e, "registration failed: #{e.message}"]
     end
 
     def configure_webhook(result)
@@ -147,42 +138,7 @@ module WaHealth
       log(:info, "webhook set up (#{@protocol})")
     rescue Error => e
       log(:error, "webhook setup failed (#{e.class}: #{e.message})")
-      raise WebhookSetupError.new(scrub("Webhook setup failed: #{e.message}"), result: result), cause: scrubbed(e)
-    end
-
-    # The error as the cause of a WebhookSetupError: the webhook calls were never given the PIN, so Meta's
-    # text quoting it would otherwise reach the cause's message and attributes.
-    def scrubbed(error)
-      texts = [error.message, *(error.is_a?(ApiError) ? [error.user_title, error.user_message] : [])].compact
-      return error if texts.all? { |text| scrub(text) == text }
-
-      copy = if error.is_a?(ApiError)
-               error.class.new(scrub(error.message), **api_attributes(error))
-             else
-               error.class.new(scrub(error.message))
-             end
-      copy.set_backtrace(error.backtrace)
-      copy
-    end
-
-    def api_attributes(error)
-      %i[http_status code subcode error_type fbtrace_id retry_after meaning next_step].to_h do |name|
-        [name, error.public_send(name)]
-      end.merge(user_title: error.user_title && scrub(error.user_title),
-                user_message: error.user_message && scrub(error.user_message), transient: error.transient?)
-    end
-
-    def log(level, text)
-      line = scrub("[wa_health] phone_number_id=#{@phone_number_id} #{text}")
-      (@logger || WaHealth.config.logger)&.public_send(level, line)
-    end
-
-    # The PIN and the verify token never go into a log line or an error message of this class, whichever
-    # call's answer quoted them (each native call redacts only the secrets it was given).
-    def scrub(text)
-      [@pin, @attempted_pin, @verify_token].compact.uniq.reduce(text) do |scrubbed, secret|
-        scrubbed.gsub(secret, "[REDACTED]")
-      end
+      raise WebhookSetupError.new("Webhook setup failed: #{e.message}", result: result), cause: e
     end
   end
 end

@@ -12,6 +12,8 @@ module WaHealth
   #
   # Every input is checked when the object is built, before the first request.
   class WebhookTeardown
+    include PhoneNumberSteps
+
     # done: the steps that succeeded, in order; errors: {step => WaHealth::Error} for those that failed.
     Result = Struct.new(:done, :errors, keyword_init: true) do
       def success?
@@ -21,15 +23,14 @@ module WaHealth
 
     def initialize(phone_number_id: nil, business_account_id: nil, access_token: nil, unsubscribe_app: false,
                    deregister: false, logger: nil, **options)
-      @access_token = Validate.secret(access_token, :access_token)
+      token = Validate.secret(access_token, :access_token)
       @phone_number_id = Validate.graph_id(phone_number_id, :phone_number_id)
       @business_account_id = Validate.optional_graph_id(business_account_id, :business_account_id)
       raise ArgumentError, "unsubscribe_app needs business_account_id" if unsubscribe_app && !@business_account_id
 
       @steps = [:clear_phone_webhook, (:unsubscribe_app if unsubscribe_app), (:deregister if deregister)].compact
       @logger = logger
-      WaHealth.config.graph_settings_for(options)
-      @options = options
+      keep_credentials(token, options)
     end
 
     def perform
@@ -53,16 +54,11 @@ module WaHealth
     private
 
     def run(step)
-      credentials = { access_token: @access_token, **@options }
       case step
       when :clear_phone_webhook then WaHealth.clear_phone_webhook(phone_number_id: @phone_number_id, **credentials)
       when :unsubscribe_app then WaHealth.unsubscribe_app(business_account_id: @business_account_id, **credentials)
       when :deregister then WaHealth.deregister(phone_number_id: @phone_number_id, **credentials)
       end
-    end
-
-    def log(level, text)
-      (@logger || WaHealth.config.logger)&.public_send(level, "[wa_health] phone_number_id=#{@phone_number_id} #{text}")
     end
   end
 end

@@ -21,7 +21,7 @@ class Channels::Whatsapp::RegistrationRetryJob < ApplicationJob
     due = ledger.next_registration_at(health: WaHealth.fetch(**credentials))
     return unless due && due <= Time.current
 
-    pin = config["verification_pin"] || WaHealth::WebhookSetup.generate_pin
+    pin = config["verification_pin"] || WaHealth.generate_pin
     begin
       WaHealth.register(**credentials, pin: pin)
       ledger.record_attempt
