@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-require "wa_health"
+require_relative "../wa_health"
 
 # The test support extension (the fake Graph API and the benchmark floors), kept out of the production one.
 WaHealth::Extension.load("wa_health_testing")
