@@ -70,7 +70,7 @@ RSpec.describe "The platform gem (rake native gem)" do
     expect(@install_output).not_to match(/Building native extensions/)
     expect(@install_seconds).to be < install_limit
     expect(Dir[File.join(@home, "extensions", "**", "*.so")]).to eq([])
-    expect(Dir.children(installed_dir)).to contain_exactly("LICENSE", "README.md", "exe", "lib")
+    expect(Dir.children(installed_dir)).to contain_exactly("LICENSE", "README.md", "docs", "exe", "lib")
   end
 
   it "loads both extensions from the installed gem" do

@@ -48,7 +48,7 @@ RSpec.describe WaHealth::RegistrationLedger do
     expect { ledger.record_attempt(at: "now") }.to raise_error(ArgumentError, /at/)
   end
 
-  # The periodic job an app runs (README "Retrying a stuck number"), end to end on FakeGraph.
+  # The periodic job an app runs (docs/reference.md, "Retrying a stuck number"), end to end on FakeGraph.
   it "drives a stuck number from a failed registration to CONNECTED once the name is approved" do
     fake.add_business_account("2001")
     fake.add_phone_number("1005", :display_name_pending, business_account: "2001")

@@ -7,7 +7,7 @@ require "sidekiq/testing"
 Sidekiq::Testing.disable!
 
 # WaHealth::WebhookEndpoint mounted in the Chatwoot-shaped app at /webhooks/whatsapp, with the app's
-# event_handler (Channel::Whatsapp.receive_health_event), as README "Meta's health webhooks" wires it.
+# event_handler (Channel::Whatsapp.receive_health_event), as docs/chatwoot-guide.md step 7 wires it.
 RSpec.describe WaHealth::WebhookEndpoint do
   let(:app_secret) { "rails-app-secret-for-webhooks" }
   let(:verify_token) { "rails-app-webhook-verify-token" }

@@ -3,10 +3,10 @@
 require "rails_helper"
 require "active_support/testing/time_helpers"
 
-# The README's Chatwoot wiring as the spec app has it (spec/readme_spec.rb checks the README shows these
-# files as they are): the migration, the retry and sweep jobs, the initializer's resolver, sinks and log
+# The Chatwoot wiring of docs/chatwoot-guide.md as the spec app has it (spec/readme_spec.rb checks the guide
+# shows these files as they are): the migration, the retry and sweep jobs, the initializer's resolver, sinks and log
 # subscriber, and the health action's risk warning and reauthorization, against FakeGraph.
-RSpec.describe "The README's Chatwoot wiring" do
+RSpec.describe "The Chatwoot guide's wiring" do
   include FakeGraphContext
   include ActiveSupport::Testing::TimeHelpers
 

@@ -132,8 +132,8 @@ class EventLoop
     end
   end
 
-  # The app's event_handler, as Channel::Whatsapp.receive_health_event and apply_health_event do it (README
-  # "Meta's health webhooks"), with the channels' snapshots in memory; runs on a Puma thread.
+  # The app's event_handler, as Channel::Whatsapp.receive_health_event and apply_health_event do it
+  # (docs/chatwoot-guide.md, step 7), with the channels' snapshots in memory; runs on a Puma thread.
   def receive(event)
     channel_id = @channels.find { |id| EventFleet.business_account_id(id) == event[:waba_id] } or return
     actions = @lock.synchronize do

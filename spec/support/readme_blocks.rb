@@ -3,8 +3,9 @@
 require "json"
 require "openssl"
 
-# The README's ```ruby blocks (spec/readme_spec.rb runs them).
+# The ```ruby blocks of README.md and docs/**/*.md (spec/readme_spec.rb runs them).
 module ReadmeBlocks
+  ROOT = File.expand_path("../..", __dir__)
   Block = Struct.new(:code, :line, :heading) do
     # The file a block shows, from its first line (`# app/models/channel/whatsapp.rb (the parts ...)`).
     def header
@@ -20,6 +21,11 @@ module ReadmeBlocks
   CHECK = /\A(?<indent>\s*)(?<code>[^#\s].*?)\s+# => (?<value>.+?)\s*\z/
 
   module_function
+
+  # The pages whose blocks run and whose links are checked, relative to the repository's root.
+  def pages
+    ["README.md", *Dir.glob("docs/**/*.md", base: ROOT).sort]
+  end
 
   def parse(path)
     blocks = []
@@ -66,8 +72,8 @@ module ReadmeBlocks
   end
 end
 
-# The world a README block runs in: WaHealth configured for FakeGraph, a Chatwoot channel in the spec
-# app's database, and locals named as the README names them.
+# The world a README or docs/ block runs in: WaHealth configured for FakeGraph, a Chatwoot channel in the
+# spec app's database, and locals named as the pages name them.
 class ReadmeRunner
   attr_reader :failed_checks, :passed_checks, :stored, :reauthorization_needed
 
@@ -81,6 +87,7 @@ class ReadmeRunner
   end
 
   def run(code, path, line)
+    @path = path
     context = binding
     locals.each { |name, value| context.local_variable_set(name, value) }
     context.eval(code, path, line)
@@ -106,7 +113,7 @@ class ReadmeRunner
     if actual == expected
       @passed_checks += 1
     else
-      @failed_checks << "README line #{line}: expected #{expected.inspect}, got #{actual.inspect}"
+      @failed_checks << "#{File.basename(@path)} line #{line}: expected #{expected.inspect}, got #{actual.inspect}"
     end
   end
 
@@ -141,5 +148,92 @@ class ReadmeRunner
       event: WaHealth::Webhook.parse(raw_body).first,
       params: { "hub.mode" => "subscribe", "hub.verify_token" => "readme-verify-token",
                 "hub.challenge" => "1158201444" } }
+  end
+end
+
+# The links of a Markdown page, and the anchors GitHub gives its headings. Fenced code is skipped: a
+# `# Gemfile` comment in a block is not a heading, and a block's text is not a link.
+class MarkdownPage
+  Link = Struct.new(:target, :line)
+
+  attr_reader :path
+
+  def initialize(path)
+    @path = path
+    @text = File.read(path)
+  end
+
+  # GitHub's anchors: lower case, punctuation other than - and _ dropped, spaces as -, and -1, -2, ...
+  # after a repeated one.
+  def anchors
+    seen = Hash.new(0)
+    prose_lines(blank_code: false).grep(/\A#+ /).map do |heading|
+      anchor = heading.sub(/\A#+ /, "").strip.downcase.gsub(/[^a-z0-9 _-]/, "").tr(" ", "-")
+      count = seen[anchor]
+      seen[anchor] += 1
+      count.zero? ? anchor : "#{anchor}-#{count}"
+    end
+  end
+
+  # Every [text](target) outside code, with the line it starts on; link text may span lines.
+  def links
+    prose = prose_lines(blank_code: true).join
+    prose.to_enum(:scan, /\[[^\]]*\]\(([^)\s]+)\)/).map do
+      match = Regexp.last_match
+      Link.new(match[1], prose[0...match.begin(0)].count("\n") + 1)
+    end
+  end
+
+  private
+
+  # The page's lines with fenced blocks blanked, and inline code too when asked (line numbers kept).
+  def prose_lines(blank_code:)
+    fenced = false
+    @text.lines.map do |line|
+      fence = line.start_with?("```")
+      fenced = !fenced if fence
+      next "\n" if fenced || fence
+
+      blank_code ? line.gsub(/`[^`]*`/) { |code| "`#{'x' * (code.size - 2)}`" } : line
+    end
+  end
+end
+
+# Where the links of README.md and docs/ lead, and why one is dead.
+module PageLinks
+  SCHEME = /\A[a-z][a-z0-9+.-]*:/i
+
+  module_function
+
+  # Links with a scheme (https:, mailto:) are not followed: the suite has no network.
+  def followed?(link)
+    !link.target.match?(SCHEME)
+  end
+
+  # The repository file (relative to the root) a followed link of `page` leads to: the page itself for a
+  # bare #anchor, nil when the path leaves the repository.
+  def file(page, link)
+    path = link.target.split("#", 2).first
+    return page if path.empty?
+
+    absolute = File.expand_path(path, File.dirname(File.join(ReadmeBlocks::ROOT, page)))
+    absolute.delete_prefix("#{ReadmeBlocks::ROOT}/") if absolute.start_with?("#{ReadmeBlocks::ROOT}/")
+  end
+
+  # Why a link of `page` is dead ("docs/x.md line 3: target: no such file"), or nil.
+  def dead(page, link)
+    return unless followed?(link)
+
+    problem = problem(file(page, link), link.target.split("#", 2)[1])
+    "#{page} line #{link.line}: #{link.target}: #{problem}" if problem
+  end
+
+  def problem(file, anchor)
+    return "leaves the repository" unless file
+    return "no such file" unless File.exist?(File.join(ReadmeBlocks::ROOT, file))
+    return unless anchor
+    return "an anchor into a file that is not Markdown" unless file.end_with?(".md")
+
+    "no heading with that anchor" unless MarkdownPage.new(File.join(ReadmeBlocks::ROOT, file)).anchors.include?(anchor)
   end
 end

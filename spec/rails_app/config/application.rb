@@ -36,7 +36,7 @@ module RailsApp
     config.active_support.deprecation = :raise
     config.filter_parameters += [:password]
 
-    # What Chatwoot's config/application.rb sets (README "Using it in Chatwoot"): the ENV settings are
+    # What Chatwoot's config/application.rb sets (docs/chatwoot-guide.md, step 1): the ENV settings are
     # literals here, and base_url points at FakeGraph in each spec.
     config.wa_health.api_version = "v24.0" # the default (WA_HEALTH_API_VERSION overrides it)
     config.wa_health.timeout = 5 # seconds for a whole request (default 10)

@@ -41,6 +41,6 @@ ActiveRecord::Schema.define do
   end
 end
 
-# wa_health's own columns, added by the migration the README shows.
+# wa_health's own columns, added by the migration docs/chatwoot-guide.md shows.
 require_relative "migrate/20261201000000_add_wa_health_to_channel_whatsapp"
 ActiveRecord::Migration.suppress_messages { AddWaHealthToChannelWhatsapp.new.migrate(:up) }

@@ -47,7 +47,7 @@ module Channel
       ).perform
     end
 
-    # WaHealth.event_handler (README "Meta's health webhooks"): every Cloud API channel of the event's WABA
+    # WaHealth.event_handler (docs/chatwoot-guide.md, step 7): every Cloud API channel of the event's WABA
     # applies it to its snapshot; network work goes to WaHealth::EventJob.
     def self.receive_health_event(event)
       where(provider: "whatsapp_cloud").where("provider_config ->> 'business_account_id' = ?", event[:waba_id])

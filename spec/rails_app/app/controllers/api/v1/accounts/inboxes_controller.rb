@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
-# Chatwoot's InboxesController, health action only, on WaHealth::HealthEndpoint (the README shows it).
+# Chatwoot's InboxesController, health action only, on WaHealth::HealthEndpoint (README.md and
+# docs/chatwoot-guide.md show it).
 class Api::V1::Accounts::InboxesController < Api::V1::Accounts::BaseController
   include WaHealth::HealthEndpoint
 
