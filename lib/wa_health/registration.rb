@@ -162,8 +162,9 @@ module WaHealth
 
     # The earliest Time a new automatic register call for this number is allowed, or nil when none
     # should be made (provisioned, an error that needs a person: see ApiError#next_step, or a display
-    # name still in review: call again when fresh health arrives). Never allows more than 8 attempts
-    # in any rolling 72 hours.
+    # name still in review: call again when fresh health arrives). Never allows more than
+    # Native::MAX_REGISTRATION_ATTEMPTS_PER_WINDOW attempts in any rolling window of
+    # Native::REGISTRATION_WINDOW_SECONDS (Meta's; it blocks registration a little above that count).
     #
     # Takes what an app stores as it is: attempts as Times, ISO-8601 Strings or Unix seconds; last_error
     # as the exception, or the stored facts of an ApiError ({code:, subcode:, user_title:, user_message:}
