@@ -3,7 +3,8 @@
 //! webhooks. The Ruby extension (ext/wa_health) binds it; fuzz/ fuzzes it.
 //!
 //! Without the default `client` feature only the modules that need no network stack are built:
-//! everything that reads bytes Meta (or anyone) sends, and the rules.
+//! everything that reads bytes Meta (or anyone) sends, and the rules (what fuzz/ builds). The tests
+//! need the default features.
 
 #[cfg(feature = "client")]
 pub mod batch;
@@ -11,6 +12,7 @@ pub mod batch;
 pub mod client;
 pub mod decision;
 pub mod error;
+#[cfg(feature = "client")]
 pub mod health;
 pub mod ids;
 pub mod meaning;
