@@ -7,6 +7,7 @@ require "wa_health/testing"
 require_relative "support"
 require_relative "contenders"
 require_relative "build"
+require_relative "floor"
 require_relative "cluster"
 require_relative "event_loop"
 require_relative "tls"
@@ -100,6 +101,7 @@ module WaHealthBench
         [name, -> { per_call_cost(calls) { calls.times { call.call } } }]
       end
       floor_url = @fake.url + fetch_path
+      RustFloor.load
       contenders[FLOOR] = -> { floor_cost(floor_url) }
       json_parse = Contenders.json_parse_seconds(@fake.url + fetch_path, @token, scale.calls)
       per_call_section(interleaved(scale.rounds, contenders), json_parse, pinned)
@@ -111,7 +113,7 @@ module WaHealthBench
     # so it is divided by every request made.
     def floor_cost(url)
       cpu = Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID)
-      wall = WaHealth::Testing::Native.bench_floor(url, @token, scale.calls) / scale.calls
+      wall = RustFloor.fetch(url, @token, scale.calls) / scale.calls
       [wall, (Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID) - cpu) / (scale.calls + [scale.calls, 200].min)]
     end
 
@@ -140,7 +142,7 @@ module WaHealthBench
         rows: rows,
         notes: "#{pinned ? PINNED_NOTE : 'Not pinned to one CPU (taskset missing): expect noise. '}" \
                "Median of #{scale.rounds} interleaved rounds (#{scale.calls} calls each; " \
-               "#{scale.httparty_calls} for HTTParty). Rust floor: `WaHealth::Testing::Native.bench_floor`, " \
+               "#{scale.httparty_calls} for HTTParty). Rust floor: `WaHealthBench::RustFloor.fetch` (bench/floor), " \
                "reqwest on its own current-thread runtime, the same GET (URL and Bearer header of WaHealth.fetch) " \
                "on a warm connection, body read and not parsed. For scale: Ruby's own JSON.parse of the same answer " \
                "(no network) takes #{us(json_parse)}, #{ratio(json_parse / floor)} of the floor's whole round trip. " \
@@ -193,7 +195,8 @@ module WaHealthBench
         THREADS_SWEEP => -> { Contenders.threaded_sweep(@fake.url, ids, @token, SWEEP_CONCURRENCY) }
       }
       contenders = sweeps.to_h { |name, sweep| [name, -> { timed_sweep(name, sweep, ids.size) }] }
-      contenders[SWEEP_FLOOR] = -> { WaHealth::Testing::Native.bench_sweep_floor(urls, @token, SWEEP_CONCURRENCY) }
+      RustFloor.load
+      contenders[SWEEP_FLOOR] = -> { RustFloor.sweep(urls, @token, SWEEP_CONCURRENCY) }
       interleaved(scale.sweep_rounds, contenders)
     end
 
@@ -215,7 +218,7 @@ module WaHealthBench
         headers: ["client", "wall time", "× ideal", "speed-up over Hydra"], rows: rows,
         notes: "Median of #{scale.sweep_rounds} interleaved rounds. Hydra and the threads send Chatwoot's request " \
                "and parse its 11 fields; fetch_many returns the full health Hash per number. Rust sweep floor: " \
-               "`WaHealth::Testing::Native.bench_sweep_floor`, the same GETs as fetch_many, 64 at a time on " \
+               "`WaHealthBench::RustFloor.sweep`, the same GETs as fetch_many, 64 at a time on " \
                "one thread, bodies read and not parsed (what this machine and FakeGraph allow). " \
                "fetch_many / Rust sweep floor: #{ratio(fetch_many / time.fetch(SWEEP_FLOOR))}.",
         facts: { sweep_vs_ideal: fetch_many / ideal, sweep_vs_hydra: hydra / fetch_many,

@@ -55,9 +55,18 @@ module CargoMakefile
     File.write("Makefile", "# #{header}\n#{target_line}#{File.read('Makefile')}")
   end
 
+  # The file cargo builds for the cdylib crate `crate` (its library name is the package name with `-` as
+  # `_`): lib<name>.so on Linux and the BSDs, lib<name>.dylib on macOS, <name>.dll on Windows. Ruby's
+  # SOEXT is that platform's shared-library extension; the extension Ruby loads is named with DLEXT
+  # instead (.so, or .bundle on macOS).
+  def cargo_library(crate, config = RbConfig::CONFIG)
+    prefix = config["target_os"].match?(/mswin|mingw|cygwin/) ? "" : "lib"
+    "#{prefix}#{crate.tr('-', '_')}.#{config['SOEXT']}"
+  end
+
   def fallback(crate, crate_dir)
     target_dir = ENV.fetch("CARGO_TARGET_DIR") { File.join(Dir.pwd, "target") }
-    built = File.join(target_dir, "release", "lib#{crate}.so")
+    built = File.join(target_dir, "release", cargo_library(crate))
     # Without CARGO_TARGET_DIR (a `gem install`), cargo's ~400 MB of build products live in the build
     # dir and are removed once the library is installed, so they do not stay inside the installed gem;
     # so are the built library and this Makefile, which the installed gem does not need either.

@@ -1,11 +1,17 @@
 # frozen_string_literal: true
 
 desc "Benchmark wa_health against Chatwoot's Ruby HTTP clients on FakeGraph; writes bench/RESULTS.md"
-task bench: :compile do
+task bench: %i[compile bench:floor] do
   ruby File.expand_path("../bench/run.rb", __dir__)
 end
 
 namespace :bench do
+  desc "Build the Rust floors the benchmark compares with (bench/floor: never part of the gem)"
+  task :floor do
+    require_relative "../bench/floor"
+    WaHealthBench::RustFloor.build
+  end
+
   desc "Only the Puma cluster section of rake bench (about a minute): printed, bench/RESULTS.md left alone"
   task :cluster do
     ruby File.expand_path("../bench/run.rb", __dir__), "--only=puma_cluster"
@@ -24,7 +30,7 @@ namespace :bench do
   end
 
   desc "The benchmark at a tiny scale (a few seconds): every table row must come out (run by bin/test)"
-  task :smoke do
+  task smoke: :floor do
     ruby File.expand_path("../bench/run.rb", __dir__), "--smoke"
   end
 end

@@ -50,6 +50,15 @@ RSpec.describe WaHealth::Configuration do
     expect { WaHealth.config.graph_settings }.to raise_error(ArgumentError, /timeout/)
   end
 
+  it "takes timeouts up to the extension's limit and no more" do
+    limit = WaHealth::Native::MAX_TIMEOUT_SECONDS
+    WaHealth.configure { |c| c.timeout = c.open_timeout = limit }
+    expect(WaHealth.config.graph_settings).to be_a(WaHealth::Native::GraphSettings)
+    WaHealth.configure { |c| c.open_timeout = limit + 1 }
+    expect { WaHealth.config.graph_settings }
+      .to raise_error(ArgumentError, "open_timeout must be a number of seconds above 0 and at most #{limit}")
+  end
+
   it "holds the webhooks' settings, checks them, and never shows the verify token" do
     handler = ->(_event) {}
     WaHealth.configure do |config|

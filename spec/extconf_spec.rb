@@ -2,6 +2,7 @@
 
 require "open3"
 require "rbconfig"
+require "tmpdir"
 
 # Which of ext/wa_health/extconf.rb's two ways built lib/wa_health/wa_health.so (the first line of the
 # Makefile it wrote for rake compile names it): rb_sys/mkmf where the rb_sys gem is installed, its own
@@ -15,6 +16,21 @@ RSpec.describe "ext/*/extconf.rb (ext/cargo_makefile.rb)" do
     Bundler.with_unbundled_env do
       Open3.capture2e(RbConfig.ruby, "-e", 'gem "rb_sys"').last.success?
     end
+  end
+
+  it "names the library cargo builds for a crate as cargo does on each platform (the fallback copies it)" do
+    platforms = { %w[linux-gnu so] => "libwa_health.so", %w[darwin23 dylib] => "libwa_health.dylib",
+                  %w[mingw32 dll] => "wa_health.dll", %w[linux-musl so] => "libwa_health.so" }
+    script = <<~RUBY
+      require #{File.join(root, 'ext', 'cargo_makefile').inspect}
+      #{platforms.keys.inspect}.each do |os, soext|
+        puts CargoMakefile.cargo_library("wa_health", "target_os" => os, "SOEXT" => soext)
+      end
+      puts CargoMakefile.cargo_library("wa-health")
+    RUBY
+    output, status = Dir.mktmpdir { |dir| Open3.capture2e(RbConfig.ruby, "-e", script, chdir: dir) }
+    expect(status).to be_success, output
+    expect(output.lines(chomp: true)).to eq(platforms.values + ["libwa_health.#{RbConfig::CONFIG['SOEXT']}"])
   end
 
   %w[wa_health wa_health_testing].each do |extension|

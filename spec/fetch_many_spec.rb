@@ -106,7 +106,7 @@ RSpec.describe "WaHealth.fetch_many" do
           "requests[0]: business_account_id must be a Graph id made of digits",
         [good, "1002"] => "requests[1]: must be a Hash of WaHealth.fetch's keyword arguments",
         [good, good, good, request("1001", colour: "red")] => "requests[3]: unknown keyword: :colour",
-        [request("1001", timeout: 0)] => "requests[0]: timeout must be a positive number of seconds",
+        [request("1001", timeout: 0)] => "requests[0]: timeout must be a number of seconds above 0 and at most 3600",
         [good, request("1001", base_url: "ftp://x")] => /\Arequests\[1\]: base_url/,
         [good, request("1001", access_token: "a\r\nX-Evil: 1")] => /\Arequests\[1\]: access_token/
       }.each do |requests, message|

@@ -154,6 +154,18 @@ RSpec.describe "WaHealth.fetch" do
       expect { fetch(access_token: "abc\r\nX-Evil: 1") }.to raise_error(ArgumentError, /access_token/)
     end
 
+    it "takes timeouts above 0 and up to the extension's limit, and checks that range in Ruby" do
+      limit = WaHealth::Native::MAX_TIMEOUT_SECONDS
+      expect(limit).to eq(3600)
+      expect(WaHealth::Native::GraphSettings).not_to receive(:new)
+      [0, -1, limit + 0.5, Float::INFINITY, Float::NAN, 1i].each do |bad|
+        %i[timeout open_timeout].each do |name|
+          expect { fetch(name => bad) }
+            .to raise_error(ArgumentError, "#{name} must be a number of seconds above 0 and at most 3600")
+        end
+      end
+    end
+
     it "refuses bad connection options" do
       expect { fetch(timeout: 0) }.to raise_error(ArgumentError, /timeout/)
       expect { fetch(timeout: "10") }.to raise_error(ArgumentError, /timeout/)

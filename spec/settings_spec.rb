@@ -22,12 +22,17 @@ RSpec.describe WaHealth::Settings do
   it "defines WaHealth::SweepJob.<name> and <name>= for every sweep_* setting, kept in WaHealth.config" do
     WaHealth::Configuration::SWEEP_DEFAULTS.each do |setting, default|
       name = setting.to_s.delete_prefix("sweep_")
-      expect(WaHealth::SweepJob.public_send(name)).to eq(default)
+      expect(WaHealth::SweepJob.public_send(name)).to eq(default.is_a?(Proc) ? default.call : default)
       WaHealth::SweepJob.public_send(:"#{name}=", 7)
       expect(WaHealth.config.public_send(setting)).to eq(7)
       WaHealth.config.public_send(:"#{setting}=", 3)
       expect(WaHealth::SweepJob.public_send(name)).to eq(3)
     end
+  end
+
+  it "defaults sweep_concurrency to fetch_many's own default, which the extension defines" do
+    expect(WaHealth::Configuration.new.sweep_concurrency).to eq(WaHealth::Native::DEFAULT_CONCURRENCY)
+    expect(WaHealth::Native::DEFAULT_CONCURRENCY).to eq(16)
   end
 
   it "has the WaHealth shorthands with `require \"wa_health\"` alone, and the same ones once Sidekiq is loaded" do

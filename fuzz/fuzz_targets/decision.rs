@@ -3,7 +3,7 @@
 // provisioned on Cloud API is never registered.
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use wa_health_fuzz::decision::{decide, Reason};
+use wa_health_core::decision::{decide, Reason};
 
 fuzz_target!(|body: &[u8]| {
     let Ok(Value::Object(health)) = serde_json::from_slice::<Value>(body) else {

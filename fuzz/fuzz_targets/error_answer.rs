@@ -2,7 +2,7 @@
 // Any error answer (status, Content-Type, usage header, body) gives a well-formed error whose every
 // text is free of the token, the app secret and the PIN.
 use libfuzzer_sys::fuzz_target;
-use wa_health_fuzz::error::{api_error_from_response, ErrorContext};
+use wa_health_core::error::{api_error_from_response, ErrorContext};
 use wa_health_fuzz::{assert_no_secret, secrets};
 
 fuzz_target!(|input: (u16, &str, &str, &[u8])| {

@@ -2,8 +2,8 @@
 // Any attempts, clock, error code and health: never a time before now, never a 9th attempt in 72 h.
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use wa_health_fuzz::meaning::Meaning;
-use wa_health_fuzz::schedule::{next_registration_at, MAX_ATTEMPTS_PER_WINDOW, WINDOW_SECONDS};
+use wa_health_core::meaning::Meaning;
+use wa_health_core::schedule::{next_registration_at, MAX_ATTEMPTS_PER_WINDOW, WINDOW_SECONDS};
 
 fuzz_target!(|input: (Vec<i32>, i32, Option<(Option<i64>, Option<i64>)>, &[u8])| {
     let (attempts, now, error, health) = input;

@@ -3,7 +3,7 @@
 // each event to an empty snapshot never panics either.
 use libfuzzer_sys::fuzz_target;
 use serde_json::Map;
-use wa_health_fuzz::webhook::{apply::apply, parse::parse};
+use wa_health_core::webhook::{apply::apply, parse::parse};
 
 fuzz_target!(|body: &[u8]| {
     if let Ok(events) = parse(body) {

@@ -4,7 +4,7 @@
 use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
 use sha2::Sha256;
-use wa_health_fuzz::webhook::signature::verify;
+use wa_health_core::webhook::signature::verify;
 use wa_health_fuzz::APP_SECRET;
 
 fuzz_target!(|input: (&[u8], &str)| {

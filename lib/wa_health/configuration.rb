@@ -18,7 +18,8 @@ module WaHealth
     CONNECTION_OPTIONS = %i[api_version base_url timeout open_timeout app_secret ca_file proxy].freeze
 
     # WaHealth::SweepJob's settings and their defaults:
-    # - sweep_concurrency: fetch_many's concurrency within one job;
+    # - sweep_concurrency: fetch_many's concurrency within one job (default: fetch_many's own, read from the
+    #   extension when a Configuration is built, because sidekiq.rb loads this file before the extension);
     # - sweep_default_retry_delay: seconds to wait when a RateLimitError has no retry_after;
     # - sweep_max_retry_delay: upper bound of that wait in seconds, or nil for none (Meta's estimate
     #   comes in whole minutes, so a test suite sets a few seconds here);
@@ -26,7 +27,7 @@ module WaHealth
     #   do not all return at the same second;
     # - sweep_max_rate_limit_retries: how many times a channel is re-enqueued for rate limits in one sweep.
     SWEEP_DEFAULTS = {
-      sweep_concurrency: 16, sweep_default_retry_delay: 60, sweep_max_retry_delay: nil, sweep_retry_jitter: 0.1,
+      sweep_concurrency: -> { Native::DEFAULT_CONCURRENCY }, sweep_default_retry_delay: 60, sweep_max_retry_delay: nil, sweep_retry_jitter: 0.1,
       sweep_max_rate_limit_retries: 5
     }.freeze
 
@@ -70,7 +71,7 @@ module WaHealth
       @instrumenter = nil
       @webhook_verify_token = nil
       CALLBACKS.each { |name| instance_variable_set(:"@#{name}", nil) }
-      SWEEP_DEFAULTS.each { |name, value| instance_variable_set(:"@#{name}", value) }
+      SWEEP_DEFAULTS.each { |name, value| instance_variable_set(:"@#{name}", value.is_a?(Proc) ? value.call : value) }
       @lock = Mutex.new
       @graph_settings = nil
     end

@@ -98,8 +98,9 @@ module WaHealth
 
     # The earliest Time a new automatic register call for this number is allowed, or nil when none
     # should be made (provisioned, an error that needs a person: see ApiError#next_step, or a display
-    # name still in review: call again when fresh health arrives). Never allows more than 8 attempts
-    # in any rolling 72 hours.
+    # name still in review: call again when fresh health arrives). Never allows more than
+    # Native::MAX_REGISTRATION_ATTEMPTS_PER_WINDOW attempts in any rolling window of
+    # Native::REGISTRATION_WINDOW_SECONDS (Meta's; it blocks registration a little above that count).
     #
     # Takes what an app stores as it is: attempts as Times, ISO-8601 Strings or Unix seconds; last_error
     # as the exception, or the stored facts of an ApiError ({code:, subcode:, user_title:, user_message:}
@@ -113,11 +114,11 @@ module WaHealth
       at && (now + (at - now.to_r))
     end
 
-    # A new two-step verification PIN, for a number that has none yet: 6 digits from a CSPRNG, in Meta's
-    # range 100000..999999, as a String. Store it before or right after the register call that uses it:
+    # A new two-step verification PIN, for a number that has none yet: Native::PIN_DIGITS (6) digits from a
+    # CSPRNG, without a leading zero (100000..999999, as Chatwoot draws them), as a String. Store it before or right after the register call that uses it:
     # once Meta accepted it, every later registration of the number needs it.
     def generate_pin
-      SecureRandom.random_number(100_000..999_999).to_s
+      SecureRandom.random_number((10**(Native::PIN_DIGITS - 1))...(10**Native::PIN_DIGITS)).to_s
     end
 
     private

@@ -6,12 +6,13 @@ module WaHealth
   # Checks at the Ruby boundary, before anything crosses into Rust or onto the network.
   # Messages name the argument and never quote its value (it may be a secret).
   module Validate
+    # The rules the extension applies, read from it (WaHealth::Native) rather than written again.
     GRAPH_ID = /\A\d{1,#{Native::MAX_GRAPH_ID_DIGITS}}\z/
-    PIN = /\A\d{6}\z/
+    PIN = /\A\d{#{Native::PIN_DIGITS}}\z/
     SUBSCRIBED_FIELD = /\A[a-z_]{1,64}\z/
-    # Longest text accepted for any argument (tokens, URLs, ...): far above any real value, far
-    # below what would make a request body or a header unreasonable.
-    MAX_TEXT_BYTES = 4096
+    # Longest text accepted for any argument (tokens, URLs, ...): the longest access token the extension
+    # takes, far above any real value, far below what would make a request body or a header unreasonable.
+    MAX_TEXT_BYTES = Native::MAX_ACCESS_TOKEN_BYTES
 
     module_function
 
@@ -94,12 +95,12 @@ module WaHealth
       fields.uniq
     end
 
-    # A two-step verification PIN: exactly 6 digits, as a String or an Integer.
+    # A two-step verification PIN: exactly Native::PIN_DIGITS digits, as a String or an Integer.
     def pin(value)
       text = value.is_a?(Integer) ? value.to_s : value
-      raise ArgumentError, "pin must be exactly 6 digits" unless text.is_a?(String) && PIN.match?(text)
+      return text if text.is_a?(String) && PIN.match?(text)
 
-      text
+      raise ArgumentError, "pin must be exactly #{Native::PIN_DIGITS} digits"
     end
 
     # Unix seconds for each of Times, ISO-8601 Strings (as a JSON column stores them) or Integers.
@@ -125,9 +126,12 @@ module WaHealth
       raise ArgumentError, "#{name} holds a String that is not an ISO-8601 time", cause: nil
     end
 
+    # A timeout: a number of seconds above 0 and at most Native::MAX_TIMEOUT_SECONDS (the range the
+    # extension accepts).
     def seconds(value, name)
-      unless value.is_a?(Numeric) && value.real? && value.to_f.finite? && value.positive?
-        raise ArgumentError, "#{name} must be a positive number of seconds"
+      unless value.is_a?(Numeric) && value.real? && value.to_f.finite? && value.positive? &&
+             value <= Native::MAX_TIMEOUT_SECONDS
+        raise ArgumentError, "#{name} must be a number of seconds above 0 and at most #{Native::MAX_TIMEOUT_SECONDS}"
       end
 
       value.to_f

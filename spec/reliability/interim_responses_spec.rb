@@ -23,7 +23,7 @@ RSpec.describe "Interim (1xx) responses" do
     server&.stop
   end
 
-  # More than MAX_INTERIM_RESPONSES (5, ext/wa_health/src/transport.rs) stop the request and close its
+  # More than MAX_INTERIM_RESPONSES (5, crates/wa_health_core/src/client/transport.rs) stop the request and close its
   # connection. HTTP/1 only: hyper counts them there; the h2 crate skips HTTP/2's without a hook.
   it "ends an endless stream of 100 Continue promptly with InvalidResponseError; the next call works" do
     server = InterimServer.new(:endless)

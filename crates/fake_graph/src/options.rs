@@ -18,7 +18,7 @@ use crate::graph::{empty_profile, AppSubscription, Kind, Node, Override};
 use crate::raw::Drip;
 use crate::reply::{JSON_CONTENT_TYPE, TEXT_CONTENT_TYPE};
 use crate::routing::Endpoint;
-use crate::state::Settings;
+use crate::settings::Settings;
 
 /// Deserializes the JSON object `value`; errors read `{what}.{member}: {problem}`.
 pub(crate) fn parse<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, String> {

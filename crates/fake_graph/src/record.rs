@@ -8,7 +8,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
-use crate::state::SharedState;
+/// Request bodies larger than this are not read, and answered with 413.
+pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// One request as received (and as recorded in the log).
 pub(crate) struct RecordedRequest {
@@ -105,7 +106,7 @@ impl Recorder {
         self.log.clear();
     }
 
-    fn begin(&mut self) {
+    pub(crate) fn begin(&mut self) {
         self.request_count += 1;
         self.in_flight += 1;
         self.max_in_flight = self.max_in_flight.max(self.in_flight);
@@ -115,7 +116,7 @@ impl Recorder {
         self.connections += 1;
     }
 
-    fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         self.in_flight = self.in_flight.saturating_sub(1);
     }
 
@@ -134,26 +135,5 @@ impl Recorder {
         self.request_count = 0;
         self.connections = 0;
         self.max_in_flight = self.in_flight;
-    }
-}
-
-/// Counts a request in flight from [`InFlight::begin`] until the guard is dropped (however the
-/// handling ends).
-pub(crate) struct InFlight {
-    state: SharedState,
-}
-
-impl InFlight {
-    pub(crate) fn begin(state: &SharedState) -> InFlight {
-        state.lock().recorder.begin();
-        InFlight {
-            state: state.clone(),
-        }
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.state.lock().recorder.end();
     }
 }

@@ -1,20 +1,16 @@
 //! Routing: what a path names (`/{version}/{id}` or `/{version}/{id}/{edge}`), who is calling
-//! (token, `appsecret_proof`), the parameters of a write, and the order in which a request is
-//! answered: a matching canned answer first, then body problems, path shape, auth, node, endpoint.
+//! (token, `appsecret_proof`), and the parameters of a write. The order in which a request is
+//! answered is handler.rs.
 
 use std::borrow::Cow;
 
-use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
 use crate::error::ApiError;
-use crate::graph;
-use crate::record::{BodyProblem, RecordedRequest};
-use crate::reply::{Reply, TEXT_CONTENT_TYPE};
-use crate::state::{Inner, MAX_BODY_BYTES};
+use crate::record::RecordedRequest;
 
 /// What a canned answer can be matched on, besides the node: `GET /{id}` (`get`), `POST /{id}`
 /// (`webhook_configuration`: the phone-level override), or an edge.
@@ -47,7 +43,7 @@ pub(crate) struct Route<'a> {
     /// Second path segment, used for usage headers and canned matching even if the shape is bad.
     pub(crate) id: Option<&'a str>,
     /// `Some` only when the shape is valid: (version, edge).
-    valid: Option<((u32, u32), Option<Endpoint>)>,
+    pub(crate) valid: Option<((u32, u32), Option<Endpoint>)>,
 }
 
 impl<'a> Route<'a> {
@@ -98,9 +94,32 @@ pub(crate) struct Call<'a> {
     request: &'a RecordedRequest,
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    /// The call `request` makes of node `id` at `version` (a valid path's parts).
+    pub(crate) fn new(
+        request: &'a RecordedRequest,
+        id: &'a str,
+        version: (u32, u32),
+        edge: Option<Endpoint>,
+    ) -> Call<'a> {
+        Call {
+            id,
+            version,
+            edge,
+            method: request.method.as_str(),
+            query: form_urlencoded::parse(request.query.as_bytes()).collect(),
+            request,
+        }
+    }
+
     pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
         query_value(&self.query, name)
+    }
+
+    /// The caller's token: the Bearer (or OAuth) header, else a non-empty `access_token` parameter.
+    pub(crate) fn token(&self) -> Option<&str> {
+        bearer_token(self.request)
+            .or_else(|| self.query_value("access_token").filter(|t| !t.is_empty()))
     }
 
     /// POST parameters: the query string, overridden by a JSON or form-encoded body.
@@ -176,104 +195,4 @@ fn query_value<'q>(query: &'q [(Cow<'_, str>, Cow<'_, str>)], name: &str) -> Opt
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_ref())
-}
-
-impl Inner {
-    /// Answers a recorded request: 411 for a POST without a length (when required, as an HTTP/1.1
-    /// server or proxy may: graph-api.md), a canned answer as queued, anything else with usage
-    /// headers.
-    pub(crate) fn answer(&mut self, request: &RecordedRequest) -> Reply {
-        if request.problem == Some(BodyProblem::NoLength) && self.settings.require_content_length {
-            return Reply::raw(
-                411,
-                TEXT_CONTENT_TYPE,
-                Bytes::from_static(b"Length Required"),
-            );
-        }
-        let route = Route::parse(&request.path);
-        if let Some(canned) = self.queue.take(&route, &request.method) {
-            return canned;
-        }
-        let reply = match self.route(request, &route) {
-            Ok(reply) => reply,
-            Err(err) => err.into_reply(self.traces.next()),
-        };
-        reply.with_usage(route.id)
-    }
-
-    /// The normal logic: body problems, shape, auth, appsecret_proof, node, endpoint.
-    fn route(&mut self, request: &RecordedRequest, route: &Route<'_>) -> Result<Reply, ApiError> {
-        match request.problem {
-            Some(BodyProblem::TooLarge) => {
-                return Err(ApiError::new(
-                    413,
-                    100,
-                    "OAuthException",
-                    format!("(#100) Request body exceeds the maximum of {MAX_BODY_BYTES} bytes"),
-                ))
-            }
-            Some(BodyProblem::Unreadable) => {
-                return Err(ApiError::param("(#100) The request body could not be read"))
-            }
-            Some(BodyProblem::NoLength) | None => {}
-        }
-        let (Some(id), Some((version, edge))) = (route.id, route.valid) else {
-            return Err(ApiError::new(
-                404,
-                100,
-                "OAuthException",
-                format!("Unknown path components: {}", request.path),
-            ));
-        };
-        let call = Call {
-            id,
-            version,
-            edge,
-            method: request.method.as_str(),
-            query: form_urlencoded::parse(request.query.as_bytes()).collect(),
-            request,
-        };
-        self.authorize(&call)?;
-        graph::serve(&mut self.nodes, &self.settings, &call)
-    }
-
-    /// A token (header, or `access_token` in the query) that is the default one or the node's
-    /// own, and the right `appsecret_proof` when an app secret is set.
-    fn authorize(&self, call: &Call<'_>) -> Result<(), ApiError> {
-        let token = bearer_token(call.request)
-            .or_else(|| call.query_value("access_token").filter(|t| !t.is_empty()));
-        let Some(token) = token else {
-            return Err(ApiError::new(
-                400,
-                2500,
-                "OAuthException",
-                "An active access token must be used to query information about the current user.",
-            ));
-        };
-        let node_token = self
-            .nodes
-            .get(call.id)
-            .and_then(|n| n.access_token.as_deref());
-        if token != self.settings.access_token && node_token != Some(token) {
-            return Err(ApiError::new(
-                401,
-                190,
-                "OAuthException",
-                "Invalid OAuth access token - Cannot parse access token",
-            ));
-        }
-        if let Some(secret) = &self.settings.app_secret {
-            let expected = appsecret_proof(secret, token);
-            let given = call.query_value("appsecret_proof").unwrap_or("");
-            if !given.eq_ignore_ascii_case(&expected) {
-                return Err(ApiError::new(
-                    400,
-                    100,
-                    "GraphMethodException",
-                    "Invalid appsecret_proof provided in the API argument",
-                ));
-            }
-        }
-        Ok(())
-    }
 }

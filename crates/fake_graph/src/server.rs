@@ -16,10 +16,11 @@ use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
+use crate::handler::{self, Step};
 use crate::raw::ReplyBody;
-use crate::record::{BodyProblem, RecordedRequest};
+use crate::record::{BodyProblem, RecordedRequest, MAX_BODY_BYTES};
 use crate::reply::Reply;
-use crate::state::{SharedState, Step, MAX_BODY_BYTES};
+use crate::state::SharedState;
 use crate::tls::{self, TlsIdentity, TlsOptions};
 
 /// How long [`FakeServer::stop`] waits for the runtime's tasks and threads.
@@ -317,11 +318,11 @@ async fn handle(
         problem,
         connection,
     };
-    let reply = match state.admit(recorded) {
+    let reply = match handler::admit(&state, recorded) {
         Step::Reply(reply) => reply,
         Step::Wait(latency, recorded) => {
             tokio::time::sleep(latency).await;
-            state.answer(&recorded)
+            handler::answer(&state, &recorded)
         }
     };
     if !reply.delay.is_zero() {

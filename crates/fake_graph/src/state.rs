@@ -1,22 +1,17 @@
 //! The fake's state behind one lock, and the API its owner programs it with: settings, nodes,
-//! canned answers, the request log and stats. The server only calls [`SharedState::admit`] and
-//! [`SharedState::answer`].
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+//! canned answers, the request log and stats. How the server's requests are answered from it is
+//! handler.rs.
 
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::canned::CannedQueue;
 use crate::error::TraceIds;
 use crate::graph::Node;
 use crate::options::{parse, CannedSpec, NodeSpec, SettingsPatch};
-use crate::record::{InFlight, RecordedRequest, Recorder};
-use crate::reply::Reply;
-
-/// Request bodies larger than this are answered with 413.
-pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
+use crate::record::{RecordedRequest, Recorder};
+use crate::settings::Settings;
 
 /// Handle on the fake's state; cheap to clone, shared by the server and its owner.
 #[derive(Clone)]
@@ -30,46 +25,6 @@ pub(crate) struct Inner {
     pub(crate) queue: CannedQueue,
     pub(crate) recorder: Recorder,
     pub(crate) traces: TraceIds,
-}
-
-#[derive(Clone)]
-pub(crate) struct Settings {
-    pub(crate) access_token: String,
-    pub(crate) app_secret: Option<String>,
-    pub(crate) latency: Duration,
-    pub(crate) max_recorded: usize,
-    /// Answer 411 to a POST with neither Content-Length nor Transfer-Encoding.
-    pub(crate) require_content_length: bool,
-    /// The app's callback URL (`application` in a phone's `webhook_configuration`); `None`: the
-    /// phone's stored field says.
-    pub(crate) app_callback_url: Option<String>,
-    /// The app as `GET /{waba}/subscribed_apps` shows it.
-    pub(crate) app_id: String,
-    pub(crate) app_name: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            access_token: "test-token".to_owned(),
-            app_secret: None,
-            latency: Duration::ZERO,
-            max_recorded: 10_000,
-            require_content_length: true,
-            app_callback_url: None,
-            // The app of Meta's example in spec/fixtures/meta/subscribed_apps_get_with_waba_override.json.
-            app_id: "670843887433847".to_owned(),
-            app_name: "Lucky Shrub".to_owned(),
-        }
-    }
-}
-
-/// Result of [`SharedState::admit`].
-pub(crate) enum Step {
-    /// Answer right away.
-    Reply(Reply),
-    /// Sleep for the configured latency, then call [`SharedState::answer`].
-    Wait(Duration, Arc<RecordedRequest>),
 }
 
 impl Default for SharedState {
@@ -200,25 +155,20 @@ impl SharedState {
 
     /// Counts a request as received and in flight until the guard is dropped.
     pub(crate) fn begin(&self) -> InFlight {
-        InFlight::begin(self)
-    }
-
-    /// Records the request; without configured latency also answers it (one lock for both).
-    pub(crate) fn admit(&self, request: RecordedRequest) -> Step {
-        let request = Arc::new(request);
-        let mut inner = self.lock();
-        let max = inner.settings.max_recorded;
-        inner.recorder.record(&request, max);
-        let latency = inner.settings.latency;
-        if latency.is_zero() {
-            Step::Reply(inner.answer(&request))
-        } else {
-            Step::Wait(latency, request)
+        self.lock().recorder.begin();
+        InFlight {
+            state: self.clone(),
         }
     }
+}
 
-    /// Answers an already recorded request.
-    pub(crate) fn answer(&self, request: &RecordedRequest) -> Reply {
-        self.lock().answer(request)
+/// Counts a request in flight from [`SharedState::begin`] until dropped (however the handling ends).
+pub(crate) struct InFlight {
+    state: SharedState,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.state.lock().recorder.end();
     }
 }

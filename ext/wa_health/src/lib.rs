@@ -1,24 +1,11 @@
-//! wa_health: WhatsApp Business phone number health and registration for Chatwoot.
-//! This file is the table of contents: it declares the modules and registers the Ruby methods.
+//! wa_health: WhatsApp Business phone number health and registration for Chatwoot, as a Ruby
+//! extension. This file registers the Ruby methods and constants of `WaHealth::Native`; `binding/`
+//! converts and releases the GVL; the work is wa_health_core's (crates/wa_health_core).
 
-mod batch;
 mod binding;
-mod client;
-mod decision;
-mod error;
-mod health;
-mod meaning;
-mod registration;
-mod schedule;
-mod secrets;
-mod transport;
-mod usage;
-mod webhook;
 
-#[cfg(test)]
-mod test_support;
-
-use magnus::{function, method, prelude::*, Error, Ruby};
+use magnus::{function, method, prelude::*, Error, RModule, Ruby};
+use wa_health_core::{batch, client, ids, registration, schedule, webhook};
 
 use binding::graph::{self, RbGraphSettings};
 use binding::rules;
@@ -35,10 +22,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
 
     native.define_singleton_method("fetch", function!(graph::fetch, 5))?;
     native.define_singleton_method("fetch_many", function!(binding::batch::fetch_many, 3))?;
-    native.const_set("DEFAULT_CONCURRENCY", batch::DEFAULT_CONCURRENCY)?;
-    native.const_set("MAX_CONCURRENCY", batch::MAX_CONCURRENCY)?;
-    native.const_set("MAX_GRAPH_ID_DIGITS", client::MAX_GRAPH_ID_DIGITS)?;
-    native.const_set("ALSO_REDACT_KEY", ruby.to_symbol(graph::FIBER_SECRETS_KEY))?;
     native.define_singleton_method("register", function!(graph::register, 5))?;
     native.define_singleton_method("deregister", function!(graph::deregister, 3))?;
     native.define_singleton_method("subscribe_webhook", function!(graph::subscribe_webhook, 5))?;
@@ -64,9 +47,24 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("webhook_parse", function!(hooks::parse, 1))?;
     native.define_singleton_method("webhook_challenge", function!(hooks::challenge, 4))?;
     native.define_singleton_method("apply_event", function!(hooks::apply_event, 2))?;
+    define_rules(ruby, native)
+}
+
+/// The limits and names Ruby reads from here rather than writing them again: each rule is defined
+/// once, in the core.
+fn define_rules(ruby: &Ruby, native: RModule) -> Result<(), Error> {
+    native.const_set("MAX_GRAPH_ID_DIGITS", ids::MAX_GRAPH_ID_DIGITS)?;
+    native.const_set("MAX_ACCESS_TOKEN_BYTES", client::MAX_ACCESS_TOKEN_BYTES)?;
+    native.const_set("MAX_TIMEOUT_SECONDS", client::MAX_TIMEOUT_SECONDS)?;
+    native.const_set("PIN_DIGITS", registration::PIN_DIGITS)?;
+    native.const_set("DEFAULT_CONCURRENCY", batch::DEFAULT_CONCURRENCY)?;
+    native.const_set("MAX_CONCURRENCY", batch::MAX_CONCURRENCY)?;
+    native.const_set("REGISTRATION_WINDOW_SECONDS", schedule::WINDOW_SECONDS)?;
     native.const_set(
-        "WEBHOOK_MAX_BODY_BYTES",
-        crate::webhook::parse::MAX_BODY_BYTES,
+        "MAX_REGISTRATION_ATTEMPTS_PER_WINDOW",
+        schedule::MAX_ATTEMPTS_PER_WINDOW,
     )?;
+    native.const_set("WEBHOOK_MAX_BODY_BYTES", webhook::parse::MAX_BODY_BYTES)?;
+    native.const_set("ALSO_REDACT_KEY", ruby.to_symbol(graph::FIBER_SECRETS_KEY))?;
     Ok(())
 }

@@ -1,7 +1,6 @@
-//! wa_health_testing: what specs, the demo and `rake bench` need from Rust, kept out of the
-//! production extension. Loaded only by `require "wa_health/testing"`.
+//! wa_health_testing: the fake Graph API (crates/fake_graph) for specs, the demo and `rake bench`,
+//! kept out of the production extension. Loaded only by `require "wa_health/testing"`.
 
-mod bench;
 mod fake;
 
 use magnus::{function, method, prelude::*, Error, Ruby};
@@ -12,9 +11,6 @@ use fake::RbFakeServer;
 fn init(ruby: &Ruby) -> Result<(), Error> {
     let testing = ruby.define_module("WaHealth")?.define_module("Testing")?;
     let native = testing.define_module("Native")?;
-
-    native.define_singleton_method("bench_floor", function!(bench::floor, 3))?;
-    native.define_singleton_method("bench_sweep_floor", function!(bench::sweep_floor, 3))?;
 
     let fake = native.define_class("FakeServer", ruby.class_object())?;
     fake.define_singleton_method("new", function!(RbFakeServer::new, 0))?;

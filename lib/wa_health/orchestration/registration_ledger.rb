@@ -20,8 +20,9 @@ module WaHealth
   #     channel.update!(provider_config: channel.provider_config.merge("registration_ledger" => ledger.to_h))
   #   end
   class RegistrationLedger
-    # Meta's window is 72 hours; older attempts cannot change any answer, so they are dropped.
-    KEEP_SECONDS = 72 * 3600
+    # Meta's window (72 hours, as the schedule counts it); older attempts cannot change any answer, so
+    # they are dropped.
+    KEEP_SECONDS = Native::REGISTRATION_WINDOW_SECONDS
 
     attr_reader :attempts, :last_error
 

@@ -2,9 +2,10 @@
 //! "messaging_product": "whatsapp"}]}` (business_profile_all_fields.json,
 //! business_profile_vertical_undefined.json: live recordings).
 
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
-use super::{select_fields, Node};
+use super::fields::select_fields;
+use super::node::Node;
 use crate::error::ApiError;
 use crate::reply::Reply;
 use crate::routing::Call;
@@ -19,14 +20,6 @@ const PROFILE_FIELDS: &[&str] = &[
     "vertical",
     "messaging_product",
 ];
-
-/// A profile nobody filled in: Meta answers `"vertical": "UNDEFINED"` and nothing else
-/// (business_profile_vertical_undefined.json).
-pub(crate) fn empty_profile() -> Map<String, Value> {
-    let mut profile = Map::new();
-    profile.insert("vertical".into(), json!("UNDEFINED"));
-    profile
-}
 
 /// Unknown fields fail the call as on every node, naming the node type
 /// `WhatsAppBusinessProfile` (the pattern of error_100_nonexisting_field_*.json).

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::error::ApiError;
 use crate::reply::Reply;
 use crate::routing::param_str;
-use crate::state::Settings;
+use crate::settings::Settings;
 
 /// A callback override: where messages webhooks go instead of the app's callback URL.
 #[derive(Clone, Debug, PartialEq)]

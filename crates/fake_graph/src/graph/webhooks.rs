@@ -8,11 +8,11 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use super::node::Node;
 use super::subscriptions::Override;
-use super::Node;
 use crate::error::ApiError;
 use crate::routing::param_str;
-use crate::state::Settings;
+use crate::settings::Settings;
 
 /// What `POST /{phone}` asks for: set the override, or clear it (an empty
 /// `override_callback_uri`, as Meta's "Delete phone number alternate callback" sends).

@@ -1,6 +1,6 @@
 //! Reading nodes: field selection and version gates, paths, auth, usage headers, trace ids.
 
-use crate::graph::split_fields;
+use crate::graph::fields::split_fields;
 use crate::reply::{APP_USAGE, JSON_CONTENT_TYPE};
 use crate::routing::{appsecret_proof, parse_version};
 

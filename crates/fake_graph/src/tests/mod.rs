@@ -14,9 +14,10 @@ mod webhooks;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
+use crate::handler::{self, Step};
 use crate::record::RecordedRequest;
 use crate::reply::Reply;
-use crate::state::{SharedState, Step};
+use crate::state::SharedState;
 
 pub(crate) const TOKEN: &str = "test-token";
 
@@ -80,9 +81,9 @@ pub(crate) fn call(
         problem: None,
         connection: 0,
     };
-    match st.admit(request) {
+    match handler::admit(st, request) {
         Step::Reply(reply) => reply,
-        Step::Wait(_, request) => st.answer(&request),
+        Step::Wait(_, request) => handler::answer(st, &request),
     }
 }
 

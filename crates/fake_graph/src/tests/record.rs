@@ -86,5 +86,7 @@ fn stats_and_reset() {
         problem: None,
         connection: 0,
     };
-    assert!(matches!(st.admit(request), Step::Wait(d, _) if d == Duration::from_millis(5)));
+    assert!(
+        matches!(handler::admit(&st, request), Step::Wait(d, _) if d == Duration::from_millis(5))
+    );
 }

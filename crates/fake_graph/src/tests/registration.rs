@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::graph::RegisterWindow;
+use crate::graph::register_limit::RegisterWindow;
 
 #[test]
 fn register_success_side_effects() {

@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use tokio::net::TcpStream;
 
 use super::http_client::{client_runtime, read, read_until_close, write_all, Client};
-use crate::state::{SharedState, MAX_BODY_BYTES};
+use crate::record::MAX_BODY_BYTES;
+use crate::state::SharedState;
 use crate::FakeServer;
 
 pub(crate) fn start_server() -> FakeServer {

@@ -1,4 +1,4 @@
-//! `WaHealth::Native.fetch_many`: a health sweep (src/batch.rs) with the GVL released for the
+//! `WaHealth::Native.fetch_many`: a health sweep (wa_health_core::batch) with the GVL released for the
 //! whole batch, and re-taken only to call the progress block.
 //!
 //! The GVL is re-taken by returning from the GVL-free section, not with `rb_thread_call_with_gvl`:
@@ -21,13 +21,13 @@ use magnus::{Error, RArray, Ruby, TryConvert, Value};
 
 use super::convert::record_to_ruby;
 use super::errors::{panic_error, to_ruby_error};
-use super::graph::{on_main_thread, with_fiber_secrets, RbGraphSettings, MAIN_THREAD_SIGNAL_CHECK};
-use super::nogvl::{without_gvl, Outcome};
-use crate::batch::{health_sweep, HealthRequest, Panicked, Step, Sweep, MAX_CONCURRENCY};
-use crate::client::{validate_access_token, validate_node_id, Engine, GraphSettings};
-use crate::error::{GraphError, GraphResult};
-use crate::health::HealthRecord;
-use crate::secrets::Secrets;
+use super::graph::{with_fiber_secrets, RbGraphSettings};
+use super::nogvl::EngineWait;
+use wa_health_core::batch::{health_sweep, HealthRequest, Panicked, Step, Sweep, MAX_CONCURRENCY};
+use wa_health_core::client::{validate_access_token, validate_node_id, Engine, GraphSettings};
+use wa_health_core::error::{GraphError, GraphResult};
+use wa_health_core::health::HealthRecord;
+use wa_health_core::secrets::Secrets;
 
 /// The progress block is called at most this often (and once more at the end).
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -93,8 +93,8 @@ pub fn fetch_many(
     // end: a result's Rust form is freed as soon as it is a Ruby object.
     let answer = ruby.ary_new_capa(total);
     let report_every = progress.is_some().then_some(PROGRESS_EVERY);
-    // On the main thread, come back to Ruby now and then for signals (see graph::perform).
-    let slice = on_main_thread().then_some(MAIN_THREAD_SIGNAL_CHECK);
+    // On the main thread, come back to Ruby now and then for signals (see EngineWait).
+    let waits = EngineWait::new(&engine);
     let mut last_report = Instant::now();
     loop {
         let Some(sweep) = guard.sweep.as_mut() else {
@@ -102,19 +102,12 @@ pub fn fetch_many(
         };
         let wait = report_every.map(|every| every.saturating_sub(last_report.elapsed()));
         // Err: Ruby raised (Thread#raise, Timeout) or is killing the thread; the guard cancels.
-        let outcome = without_gvl(|cancel| {
-            engine.block_on(cancel, async {
-                match slice {
-                    // `run` may be dropped between two requests' ends: the sweep loses nothing.
-                    Some(slice) => Ok(tokio::time::timeout(slice, sweep.run(wait)).await.ok()),
-                    None => Ok(Some(sweep.run(wait).await)),
-                }
-            })
-        })?;
-        match outcome {
-            Outcome::Done(Ok(Some(Step::Finished))) => break,
-            Outcome::Done(Ok(Some(Step::Ready(_)))) => store_ready(ruby, sweep, answer)?,
-            Outcome::Done(Ok(Some(Step::Progress(done)))) => {
+        // `run` may be dropped between two requests' ends: the sweep loses nothing.
+        let step = waits.wait(ruby, std::pin::pin!(sweep.run(wait)))?;
+        match step {
+            Some(Step::Finished) => break,
+            Some(Step::Ready(_)) => store_ready(ruby, sweep, answer)?,
+            Some(Step::Progress(done)) => {
                 last_report = Instant::now();
                 if let Some(block) = progress {
                     let _: Value = block.call((done, total))?;
@@ -122,8 +115,7 @@ pub fn fetch_many(
             }
             // The main thread's signal check, or woken with nothing to raise (Thread#wakeup, a
             // trap handler): carry on.
-            Outcome::Done(Ok(None) | Err(_)) => {}
-            Outcome::Panicked => return Err(panic_error(ruby)),
+            None => {}
         }
     }
     if let Some(block) = progress {
@@ -182,7 +174,7 @@ fn requests_from(ruby: &Ruby, flat: RArray) -> Result<Vec<HealthRequest>, Error>
         let at = |field: usize| (index * FIELDS + field) as isize;
         let invalid =
             |error: GraphError| argument_error(ruby, format!("requests[{index}]: {error}"));
-        let conn_value: Value = flat.entry(at(0))?;
+        let settings_value: Value = flat.entry(at(0))?;
         let phone_number_id: String = flat.entry(at(1))?;
         let access_token: String = flat.entry(at(2))?;
         let business_account_id: Option<String> = flat.entry(at(3))?;
@@ -191,12 +183,15 @@ fn requests_from(ruby: &Ruby, flat: RArray) -> Result<Vec<HealthRequest>, Error>
         if let Some(waba) = &business_account_id {
             validate_node_id("business_account_id", waba).map_err(invalid)?;
         }
-        let key = conn_value.as_raw();
+        let key = settings_value.as_raw();
         let (settings, app_secret) = match settings_by_object.get(&key) {
             Some(known) => known.clone(),
             None => {
-                let conn = <&RbGraphSettings>::try_convert(conn_value)?;
-                let entry = (Arc::new(conn.settings.clone()), conn.app_secret.clone());
+                let graph_settings = <&RbGraphSettings>::try_convert(settings_value)?;
+                let entry = (
+                    Arc::new(graph_settings.settings.clone()),
+                    graph_settings.app_secret.clone(),
+                );
                 settings_by_object.insert(key, entry.clone());
                 entry
             }

@@ -1,12 +1,17 @@
-//! JSON values to Ruby objects and back. Nested objects keep String keys, as Chatwoot's
-//! `JSON.parse` output did; only the top level of a health record uses Symbols.
+//! JSON values to Ruby objects and back, in the key styles Ruby is given:
+//! - [`json_to_ruby`]: String keys at every level, as `JSON.parse` gives them (Meta's own values);
+//! - [`record_to_ruby`]: a health record: Symbol keys on top, and [`json_to_ruby`] below them, as
+//!   Chatwoot's `JSON.parse` output had;
+//! - [`json_to_ruby_symbols`]: Symbol keys at every level (the typed parts of webhook events and
+//!   actions);
+//! - [`ruby_to_json`]: a Ruby Hash with Symbol or String keys at any level, as JSON.
 
 use magnus::rb_sys::FromRawValue;
 use magnus::value::ReprValue;
 use magnus::{Error, IntoValue, RArray, RHash, RString, Ruby, Symbol, TryConvert, Value};
 use serde_json::{Map, Number, Value as Json};
 
-use crate::health::HealthRecord;
+use wa_health_core::health::HealthRecord;
 
 /// Deeper structures are refused rather than risking the native stack.
 const MAX_DEPTH: usize = 64;
@@ -55,6 +60,27 @@ fn number_to_ruby(ruby: &Ruby, n: &Number) -> Value {
     } else {
         ruby.float_from_f64(n.as_f64().unwrap_or(f64::NAN))
             .as_value()
+    }
+}
+
+/// JSON as Ruby with Symbol keys at every level (the typed parts of events and actions).
+pub fn json_to_ruby_symbols(ruby: &Ruby, value: &Json) -> Value {
+    match value {
+        Json::Object(map) => {
+            let hash = ruby.hash_new();
+            for (key, item) in map {
+                let _ = hash.aset(ruby.to_symbol(key), json_to_ruby_symbols(ruby, item));
+            }
+            hash.as_value()
+        }
+        Json::Array(items) => {
+            let array = ruby.ary_new_capa(items.len());
+            for item in items {
+                let _ = array.push(json_to_ruby_symbols(ruby, item));
+            }
+            array.as_value()
+        }
+        other => json_to_ruby(ruby, other),
     }
 }
 

@@ -3,7 +3,7 @@
 use magnus::value::{Lazy, ReprValue};
 use magnus::{Error, Exception, KwArgs, Module, RClass, RModule, Ruby};
 
-use crate::error::{ApiError, GraphError};
+use wa_health_core::error::{ApiError, GraphError};
 
 /// The class `WaHealth::<name>`, resolved once: errors.rb, which defines them all, is loaded before
 /// this extension.

@@ -1,17 +1,16 @@
 //! Ruby entry points for Graph calls: argument conversion, then the network wait without the GVL.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use magnus::{Error, RHash, Ruby};
 
 use super::convert::record_to_ruby;
-use super::errors::{panic_error, to_ruby_error};
-use super::nogvl::{without_gvl, Outcome};
-use crate::client::{validate_access_token, Caller, Engine, GraphSettings};
-use crate::error::{GraphError, GraphResult};
-use crate::secrets::Secrets;
-use crate::{health, registration};
+use super::errors::to_ruby_error;
+use super::nogvl::EngineWait;
+use wa_health_core::client::{validate_access_token, Caller, Engine, GraphSettings};
+use wa_health_core::error::GraphResult;
+use wa_health_core::secrets::Secrets;
+use wa_health_core::{health, registration};
 
 /// `WaHealth::Native::GraphSettings`: settings built once from the Ruby configuration. It holds the
 /// app secret, so it has no readers and inspects as an opaque object.
@@ -83,16 +82,6 @@ pub(crate) fn with_fiber_secrets(ruby: &Ruby, secrets: Secrets) -> Result<Secret
         .fold(secrets, |all, value| all.also_redacting(&value)))
 }
 
-/// How often a request on the main thread comes back to Ruby to let it handle signals. Ruby runs
-/// the unblocking function for a signal only when some thread is free to notice the signal: when
-/// every thread is inside a request, Ctrl-C would otherwise wait for the request to end.
-pub(crate) const MAIN_THREAD_SIGNAL_CHECK: Duration = Duration::from_millis(50);
-
-pub(crate) fn on_main_thread() -> bool {
-    // SAFETY: called with the GVL held (from a method body), as both functions require.
-    unsafe { rb_sys::rb_thread_main() == rb_sys::rb_thread_current() }
-}
-
 /// Runs one Graph operation with the GVL released and turns its outcome into Ruby's terms.
 ///
 /// The operation is one future, created once and polled across as many GVL-free waits as it
@@ -107,65 +96,53 @@ where
     Fut: std::future::Future<Output = GraphResult<T>>,
 {
     let engine = Engine::lease().map_err(|e| to_ruby_error(ruby, e))?;
-    let slice = on_main_thread().then_some(MAIN_THREAD_SIGNAL_CHECK);
+    let waits = EngineWait::new(&engine);
     // Declared before the future, so dropped after it: an abandoned request is dropped inside its
     // runtime's context, however this function is left.
     let _context = engine.enter();
     let work = operation(engine.clone());
     let mut work = std::pin::pin!(work);
     loop {
-        let outcome = without_gvl(|cancel| {
-            engine.block_on(cancel, async {
-                match slice {
-                    Some(slice) => tokio::select! {
-                        result = work.as_mut() => Ok(Some(result)),
-                        _ = tokio::time::sleep(slice) => Ok(None),
-                    },
-                    None => Ok(Some(work.as_mut().await)),
-                }
-            })
-        })?;
-        match outcome {
-            Outcome::Done(Ok(Some(result))) => return result.map_err(|e| to_ruby_error(ruby, e)),
-            // Ruby has had its chance to raise and did not: keep waiting for the same answer.
-            Outcome::Done(Ok(None) | Err(GraphError::Cancelled)) => continue,
-            Outcome::Done(Err(error)) => return Err(to_ruby_error(ruby, error)),
-            Outcome::Panicked => return Err(panic_error(ruby)),
+        // None: Ruby has had its chance to raise and did not: keep waiting for the same answer.
+        if let Some(result) = waits.wait(ruby, work.as_mut())? {
+            return result.map_err(|e| to_ruby_error(ruby, e));
         }
     }
 }
 
 pub fn fetch(
     ruby: &Ruby,
-    conn: &RbGraphSettings,
+    graph_settings: &RbGraphSettings,
     phone_number_id: String,
     access_token: String,
     business_account_id: Option<String>,
     business_profile: bool,
 ) -> Result<RHash, Error> {
-    let secrets = conn.secrets(ruby, &access_token)?;
+    let secrets = graph_settings.secrets(ruby, &access_token)?;
     let record = perform(ruby, |engine| async move {
         let query = health::HealthQuery {
             phone_number_id: &phone_number_id,
             business_account_id: business_account_id.as_deref(),
             business_profile,
         };
-        health::fetch_health(&engine, &conn.settings, &secrets, &query).await
+        health::fetch_health(graph_settings.caller(&engine, &secrets), &query).await
     })?;
     Ok(record_to_ruby(ruby, &record))
 }
 
 pub fn register(
     ruby: &Ruby,
-    conn: &RbGraphSettings,
+    graph_settings: &RbGraphSettings,
     phone_number_id: String,
     access_token: String,
     pin: String,
     region: Option<String>,
 ) -> Result<bool, Error> {
-    let secrets = conn.secrets(ruby, &access_token)?.also_redacting(&pin);
+    let secrets = graph_settings
+        .secrets(ruby, &access_token)?
+        .also_redacting(&pin);
     perform(ruby, |engine| async move {
-        let caller = conn.caller(&engine, &secrets);
+        let caller = graph_settings.caller(&engine, &secrets);
         registration::register(caller, &phone_number_id, &pin, region.as_deref()).await
     })?;
     Ok(true)
@@ -173,13 +150,13 @@ pub fn register(
 
 pub fn deregister(
     ruby: &Ruby,
-    conn: &RbGraphSettings,
+    graph_settings: &RbGraphSettings,
     phone_number_id: String,
     access_token: String,
 ) -> Result<bool, Error> {
-    let secrets = conn.secrets(ruby, &access_token)?;
+    let secrets = graph_settings.secrets(ruby, &access_token)?;
     perform(ruby, |engine| async move {
-        let caller = conn.caller(&engine, &secrets);
+        let caller = graph_settings.caller(&engine, &secrets);
         registration::deregister(caller, &phone_number_id).await
     })?;
     Ok(true)
@@ -187,17 +164,17 @@ pub fn deregister(
 
 pub fn subscribe_webhook(
     ruby: &Ruby,
-    conn: &RbGraphSettings,
+    graph_settings: &RbGraphSettings,
     business_account_id: String,
     access_token: String,
     callback_url: String,
     verify_token: String,
 ) -> Result<bool, Error> {
-    let secrets = conn
+    let secrets = graph_settings
         .secrets(ruby, &access_token)?
         .also_redacting(&verify_token);
     perform(ruby, |engine| async move {
-        let caller = conn.caller(&engine, &secrets);
+        let caller = graph_settings.caller(&engine, &secrets);
         registration::subscribe_webhook(caller, &business_account_id, &callback_url, &verify_token)
             .await
     })?;
@@ -206,14 +183,14 @@ pub fn subscribe_webhook(
 
 pub fn subscribe_app(
     ruby: &Ruby,
-    conn: &RbGraphSettings,
+    graph_settings: &RbGraphSettings,
     business_account_id: String,
     access_token: String,
     subscribed_fields: Vec<String>,
 ) -> Result<bool, Error> {
-    let secrets = conn.secrets(ruby, &access_token)?;
+    let secrets = graph_settings.secrets(ruby, &access_token)?;
     perform(ruby, |engine| async move {
-        let caller = conn.caller(&engine, &secrets);
+        let caller = graph_settings.caller(&engine, &secrets);
         registration::subscribe_app(caller, &business_account_id, &subscribed_fields).await
     })?;
     Ok(true)
@@ -221,13 +198,13 @@ pub fn subscribe_app(
 
 pub fn unsubscribe_app(
     ruby: &Ruby,
-    conn: &RbGraphSettings,
+    graph_settings: &RbGraphSettings,
     business_account_id: String,
     access_token: String,
 ) -> Result<bool, Error> {
-    let secrets = conn.secrets(ruby, &access_token)?;
+    let secrets = graph_settings.secrets(ruby, &access_token)?;
     perform(ruby, |engine| async move {
-        let caller = conn.caller(&engine, &secrets);
+        let caller = graph_settings.caller(&engine, &secrets);
         registration::unsubscribe_app(caller, &business_account_id).await
     })?;
     Ok(true)
@@ -236,12 +213,12 @@ pub fn unsubscribe_app(
 /// `callback`: `[url, verify_token]` to set the phone-level override, nil to clear it.
 pub fn override_phone_webhook(
     ruby: &Ruby,
-    conn: &RbGraphSettings,
+    graph_settings: &RbGraphSettings,
     phone_number_id: String,
     access_token: String,
     callback: Option<(String, String)>,
 ) -> Result<bool, Error> {
-    let mut secrets = conn.secrets(ruby, &access_token)?;
+    let mut secrets = graph_settings.secrets(ruby, &access_token)?;
     if let Some((_, verify_token)) = &callback {
         secrets = secrets.also_redacting(verify_token);
     }
@@ -249,7 +226,7 @@ pub fn override_phone_webhook(
         let callback = callback
             .as_ref()
             .map(|(url, token)| (url.as_str(), token.as_str()));
-        let caller = conn.caller(&engine, &secrets);
+        let caller = graph_settings.caller(&engine, &secrets);
         registration::override_phone_webhook(caller, &phone_number_id, callback).await
     })?;
     Ok(true)

@@ -1,5 +1,5 @@
-//! The Ruby binding layer: converts arguments, releases the GVL, raises the Ruby error classes.
-//! Everything below `crate::` outside this module is plain Rust with no Ruby types.
+//! The Ruby binding layer: converts arguments, releases the GVL, raises the Ruby error classes. The
+//! work itself is wa_health_core's (crates/wa_health_core), which has no Ruby types.
 
 pub mod batch;
 pub mod convert;

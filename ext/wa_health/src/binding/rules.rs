@@ -1,17 +1,17 @@
-//! Ruby entry points for the registration rules (src/decision.rs, src/schedule.rs, src/meaning.rs).
+//! Ruby entry points for the registration rules (wa_health_core::{decision, schedule, meaning}).
 
 use magnus::value::ReprValue;
 use magnus::{Error, RHash, Ruby, Value};
 
 use super::convert::ruby_to_json;
-use crate::decision::decide;
-use crate::meaning::Meaning;
-use crate::schedule;
+use wa_health_core::decision::decide;
+use wa_health_core::meaning::Meaning;
+use wa_health_core::schedule;
 
 /// The callback URL back when it is an absolute https URL (http only on a loopback host), else
 /// ArgumentError: the rule every webhook call applies, for Ruby to check before the first request.
 pub fn validate_callback_url(ruby: &Ruby, url: String) -> Result<String, Error> {
-    crate::registration::validate_callback_url(&url)
+    wa_health_core::registration::validate_callback_url(&url)
         .map_err(|error| Error::new(ruby.exception_arg_error(), error.to_string()))?;
     Ok(url)
 }

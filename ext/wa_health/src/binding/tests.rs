@@ -9,8 +9,8 @@ use serde_json::json;
 use super::convert::{json_to_ruby, record_to_ruby, ruby_to_json};
 use super::errors::to_ruby_error;
 use super::nogvl::{without_gvl, Outcome};
-use crate::error::{ApiError, GraphError};
-use crate::meaning::Meaning;
+use wa_health_core::error::{ApiError, GraphError};
+use wa_health_core::meaning::Meaning;
 
 fn ruby() -> Ruby {
     Ruby::get().expect("ruby_test runs on the Ruby thread")

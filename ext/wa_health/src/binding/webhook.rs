@@ -1,4 +1,4 @@
-//! Ruby entry points for Meta's health webhooks (src/webhook/). Every entry point catches panics:
+//! Ruby entry points for Meta's health webhooks (wa_health_core::webhook). Every entry point catches panics:
 //! magnus would turn one into `fatal`, which ends the process.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -7,35 +7,15 @@ use magnus::value::ReprValue;
 use magnus::{Error, IntoValue, RArray, RHash, RString, Ruby, Value};
 use serde_json::Value as Json;
 
-use super::convert::{json_to_ruby, ruby_to_json};
+use super::convert::{json_to_ruby, json_to_ruby_symbols, ruby_to_json};
 use super::errors::{panic_error, raise};
-use crate::webhook::apply::{apply, Action};
-use crate::webhook::event::Event;
-use crate::webhook::{parse, signature};
+use wa_health_core::webhook::action::Action;
+use wa_health_core::webhook::apply::apply;
+use wa_health_core::webhook::event::Event;
+use wa_health_core::webhook::{parse, signature};
 
 pub(super) fn guarded<T>(ruby: &Ruby, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| Err(panic_error(ruby)))
-}
-
-/// JSON as Ruby with Symbol keys at every level (the typed parts of events and actions).
-fn json_to_ruby_symbols(ruby: &Ruby, value: &Json) -> Value {
-    match value {
-        Json::Object(map) => {
-            let hash = ruby.hash_new();
-            for (key, item) in map {
-                let _ = hash.aset(ruby.to_symbol(key), json_to_ruby_symbols(ruby, item));
-            }
-            hash.as_value()
-        }
-        Json::Array(items) => {
-            let array = ruby.ary_new_capa(items.len());
-            for item in items {
-                let _ = array.push(json_to_ruby_symbols(ruby, item));
-            }
-            array.as_value()
-        }
-        other => json_to_ruby(ruby, other),
-    }
 }
 
 /// The event as a Hash: Symbol keys, `kind` a Symbol, Meta's `value` with String keys as

@@ -7,13 +7,17 @@ use hyper::Method;
 use crate::client::{is_loopback, validate_node_id, Caller};
 use crate::error::{GraphError, GraphResult};
 
+/// Digits in a two-step verification PIN (Ruby's check reads it from here).
+pub const PIN_DIGITS: usize = 6;
+
+/// A two-step verification PIN: exactly [`PIN_DIGITS`] ASCII digits.
 pub fn validate_pin(pin: &str) -> GraphResult<()> {
-    if pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()) {
+    if pin.len() == PIN_DIGITS && pin.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(GraphError::InvalidArgument(
-            "pin must be exactly 6 digits".to_string(),
-        ))
+        Err(GraphError::InvalidArgument(format!(
+            "pin must be exactly {PIN_DIGITS} digits"
+        )))
     }
 }
 

@@ -13,47 +13,15 @@
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::action::{Action, ActionType};
 use super::event::{digits, Event, Kind};
-use super::rules::Rules;
+use super::rules::{member, Rules};
+use crate::ids::is_graph_id;
 
 pub const LAST_EVENT_AT: &str = "last_event_at";
 pub const APPLIED_EVENTS: &str = "applied_events";
 /// Fingerprints kept for one field and second (a body rarely holds more than one change per field).
 const MAX_KEYS_PER_SECOND: usize = 32;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActionType {
-    /// Register the number now (its display name was approved while registration was incomplete).
-    RegisterNow,
-    /// Tell people: Meta's reasons are in the action's `meta`.
-    NotifyRisk,
-    /// The business removed the app: the channel needs a new authorization.
-    Reauthorize,
-    /// Something changed that the event does not carry: read the health again.
-    Refresh,
-}
-
-impl ActionType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActionType::RegisterNow => "register_now",
-            ActionType::NotifyRisk => "notify_risk",
-            ActionType::Reauthorize => "reauthorize",
-            ActionType::Refresh => "refresh",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Action {
-    pub kind: ActionType,
-    /// Why, as a stable snake_case identifier.
-    pub reason: &'static str,
-    /// One sentence for an operator, with Meta's words.
-    pub message: String,
-    /// Meta's facts behind the action (event, decision, rejection reason, ban state, ...).
-    pub meta: Map<String, Value>,
-}
 
 /// Why an event changed nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,18 +65,10 @@ fn skipped(skip: Skip) -> Outcome {
     }
 }
 
-pub(super) fn upper(text: Option<&str>) -> Option<String> {
-    text.map(|t| t.trim().to_ascii_uppercase())
-        .filter(|t| !t.is_empty())
-}
-
-pub(super) fn member<'a>(snapshot: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    snapshot.get(key).and_then(Value::as_str)
-}
-
+/// The snapshot's Graph id under `key` (surrounding white space ignored), when it is one.
 fn graph_id(text: &str) -> Option<&str> {
     let text = text.trim();
-    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then_some(text)
+    is_graph_id(text).then_some(text)
 }
 
 /// Identifies one delivery of one change: every member of the event (sorted keys), Meta's value

@@ -1,15 +1,10 @@
-//! Turning Meta's phone-number and WABA answers into the health record Chatwoot expects.
+//! Meta's phone-number and WABA answers as the health record Chatwoot expects.
 //!
 //! The record is an ordered list of (key, value): the binding makes it a Ruby Hash with Symbol keys
 //! in this order. Every key is always present; a value Meta did not send, or sent with the wrong
 //! type, is `null` rather than an error, so one odd field never hides the rest of the health.
 
-use hyper::Method;
 use serde_json::{Map, Value};
-
-use crate::client::{send, validate_node_id, Call, Engine, GraphSettings};
-use crate::error::GraphResult;
-use crate::secrets::Secrets;
 
 /// Fields requested from the phone number node. `whatsapp_business_manager_messaging_limit`
 /// replaces the deprecated `messaging_limit_tier`; both it and `status`/`is_on_biz_app` need v24.0+.
@@ -54,18 +49,9 @@ fn member(value: &Value, key: &str) -> Option<Value> {
     value.as_object().and_then(|m| m.get(key)).cloned()
 }
 
-/// Builds the record from the phone answer, the optional WABA answer, and the WABA id the caller
-/// passed (Chatwoot's `business_id` is that argument, not something read from Meta).
-#[cfg(test)]
-pub fn build_record(
-    phone: &Map<String, Value>,
-    waba: Option<&Map<String, Value>>,
-    business_account_id: Option<&str>,
-) -> HealthRecord {
-    record_from_answers(phone.clone(), waba.cloned(), business_account_id)
-}
-
-/// [`build_record`] consuming the answers, so values move into the record instead of being copied.
+/// The record from the phone answer, the optional WABA answer, and the WABA id the caller passed
+/// (Chatwoot's `business_id` is that argument, not something read from Meta). The answers are
+/// consumed, so their values move into the record instead of being copied.
 pub fn record_from_answers(
     mut phone: Map<String, Value>,
     waba: Option<Map<String, Value>>,
@@ -119,7 +105,10 @@ pub fn record_from_answers(
 }
 
 /// The WABA's keys from its answer (`Null` when its read failed): the id read, else the one given.
-fn waba_keys(waba: Value, business_account_id: Option<&str>) -> [(&'static str, Value); 4] {
+pub(crate) fn waba_keys(
+    waba: Value,
+    business_account_id: Option<&str>,
+) -> [(&'static str, Value); 4] {
     let owner = object(member(&waba, "owner_business_info"));
     let waba_id = match text(member(&waba, "id")) {
         Value::Null => business_account_id.map_or(Value::Null, |id| Value::String(id.into())),
@@ -133,99 +122,10 @@ fn waba_keys(waba: Value, business_account_id: Option<&str>) -> [(&'static str, 
     ]
 }
 
-/// What one health read asks Meta for.
-pub struct HealthQuery<'a> {
-    pub phone_number_id: &'a str,
-    /// The WABA to read too (its name and business portfolio).
-    pub business_account_id: Option<&'a str>,
-    /// Whether to read the business profile too.
-    pub business_profile: bool,
-}
-
-/// The health read: the phone number node, and at the same time the WABA node and the business
-/// profile when asked for. Only the phone number's read can fail the call: as in Chatwoot, a
-/// failed WABA or profile read leaves its keys empty and its error (token-free) in the record,
-/// under `business_account_error` / `business_profile_error`.
-pub async fn fetch_health(
-    engine: &Engine,
-    conn: &GraphSettings,
-    secrets: &Secrets,
-    query: &HealthQuery<'_>,
-) -> GraphResult<HealthRecord> {
-    validate_node_id("phone_number_id", query.phone_number_id)?;
-    if let Some(waba) = query.business_account_id {
-        validate_node_id("business_account_id", waba)?;
-    }
-    let conn = &conn.with_version_floor(HEALTH_MINIMUM_MAJOR_VERSION);
-    let get = |node_id, edge, fields| {
-        send(
-            engine,
-            conn,
-            secrets,
-            Call {
-                method: Method::GET,
-                node_id,
-                edge,
-                fields: Some(fields),
-                body: None,
-            },
-        )
-    };
-    let phone = get(query.phone_number_id, None, PHONE_FIELDS);
-    let waba = async {
-        match query.business_account_id {
-            Some(id) => Some(get(id, None, WABA_FIELDS).await),
-            None => None,
-        }
-    };
-    let profile = async {
-        match query.business_profile {
-            true => Some(
-                get(
-                    query.phone_number_id,
-                    Some("whatsapp_business_profile"),
-                    BUSINESS_PROFILE_FIELDS,
-                )
-                .await,
-            ),
-            false => None,
-        }
-    };
-    let (phone, waba, profile) = tokio::join!(phone, waba, profile);
-    let (waba, waba_error) = split(waba);
-    let mut record = record_from_answers(phone?, waba, query.business_account_id);
-    if let Some(error) = waba_error {
-        record.extend(waba_keys(Value::Null, query.business_account_id));
-        record.push(("business_account_error", error));
-    } else if query.business_account_id.is_some() {
-        record.push(("business_account_error", Value::Null));
-    }
-    if let Some(profile) = profile {
-        let (answer, error) = split(Some(profile));
-        record.push((
-            "business_profile",
-            answer.map_or(Value::Null, business_profile),
-        ));
-        record.push(("business_profile_error", error.unwrap_or(Value::Null)));
-    }
-    Ok(record)
-}
-
-/// An enrichment read's answer, or its error as data.
-fn split(
-    read: Option<GraphResult<Map<String, Value>>>,
-) -> (Option<Map<String, Value>>, Option<Value>) {
-    match read {
-        Some(Ok(answer)) => (Some(answer), None),
-        Some(Err(error)) => (None, Some(error.summary())),
-        None => (None, None),
-    }
-}
-
 /// The business profile from `{"data": [{...}]}`: the first element's fields Chatwoot reads
 /// (spec/fixtures/meta/business_profile_*.json). Meta's OpenAPI example wraps the element in a
 /// `business_profile` key (business_profile_nested_wrapper_openapi.json); both shapes are read.
-fn business_profile(mut answer: Map<String, Value>) -> Value {
+pub(crate) fn business_profile(mut answer: Map<String, Value>) -> Value {
     let Some(Value::Array(data)) = answer.remove("data") else {
         return Value::Null;
     };
@@ -251,6 +151,15 @@ fn business_profile(mut answer: Map<String, Value>) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// [`record_from_answers`] on copies of the answers.
+    fn build_record(
+        phone: &Map<String, Value>,
+        waba: Option<&Map<String, Value>>,
+        business_account_id: Option<&str>,
+    ) -> HealthRecord {
+        record_from_answers(phone.clone(), waba.cloned(), business_account_id)
+    }
 
     fn map(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()

@@ -15,10 +15,12 @@
 //!   it on Cloud API is the last step of Meta's migration, which deregisters it from On-Premises
 //!   ("Migrate from On-Premises API to Cloud API", developers.facebook.com).
 //!
-//! Values are compared after trimming and ASCII-uppercasing; a value that is not a JSON string
+//! Values are compared [`normalized`] (trimmed, ASCII-uppercased); a value that is not a JSON string
 //! never matches anything.
 
 use serde_json::{Map, Value};
+
+use crate::normalize::normalized;
 
 /// Why [`decide`] answered as it did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,19 +77,10 @@ const PENDING_REVIEW: &str = "PENDING_REVIEW";
 /// Longest value (in characters) quoted in a message before it is cut short.
 const MAX_QUOTED_CHARS: usize = 64;
 
-/// The normalized (trimmed, ASCII-uppercased) string value, or `None` when the value is not a
-/// JSON string.
-fn normalized(value: Option<&Value>) -> Option<String> {
-    match value {
-        Some(Value::String(s)) => Some(s.trim().to_ascii_uppercase()),
-        _ => None,
-    }
-}
-
-/// Whether `value` is a string equal to `expected` after trimming and ASCII-uppercasing.
-/// `expected` must already be in normalized form.
+/// Whether `value` is a string equal to `expected` once [`normalized`]. `expected` must already be
+/// in normalized form.
 fn is(value: Option<&Value>, expected: &str) -> bool {
-    normalized(value).is_some_and(|v| v == expected)
+    normalized(value.and_then(Value::as_str)).is_some_and(|v| v == expected)
 }
 
 /// The field names (as shown to an operator) whose value is `NOT_APPLICABLE`.
@@ -130,22 +123,35 @@ fn describe(value: Option<&Value>) -> String {
     out
 }
 
-/// Whether the display name is approved: `name_status` is `APPROVED` or
-/// `AVAILABLE_WITHOUT_REVIEW`, and `new_name_status` (a pending name change) is not
-/// `PENDING_REVIEW`.
+/// Whether a `name_status` value says the display name is approved (`APPROVED` or
+/// `AVAILABLE_WITHOUT_REVIEW`).
+pub fn name_status_approved(name_status: Option<&str>) -> bool {
+    matches!(
+        normalized(name_status).as_deref(),
+        Some("APPROVED" | "AVAILABLE_WITHOUT_REVIEW")
+    )
+}
+
+/// Whether a `name_status` or `new_name_status` value is `PENDING_REVIEW`.
+pub fn name_in_review(status: Option<&str>) -> bool {
+    normalized(status).as_deref() == Some(PENDING_REVIEW)
+}
+
+/// Whether the display name is approved: `name_status` is approved ([`name_status_approved`]),
+/// and `new_name_status` (a pending name change) is not in review.
 pub fn display_name_approved(health: &Map<String, Value>) -> bool {
-    let name_status = normalized(health.get("name_status"));
-    let approved = matches!(
-        name_status.as_deref(),
-        Some("APPROVED") | Some("AVAILABLE_WITHOUT_REVIEW")
-    );
-    approved && !is(health.get("new_name_status"), PENDING_REVIEW)
+    name_status_approved(text(health, "name_status"))
+        && !name_in_review(text(health, "new_name_status"))
 }
 
 /// Whether `name_status` or `new_name_status` is `PENDING_REVIEW`.
 fn display_name_pending(health: &Map<String, Value>) -> bool {
-    is(health.get("name_status"), PENDING_REVIEW)
-        || is(health.get("new_name_status"), PENDING_REVIEW)
+    name_in_review(text(health, "name_status")) || name_in_review(text(health, "new_name_status"))
+}
+
+/// The member `key` when it is a JSON string.
+fn text<'a>(health: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    health.get(key).and_then(Value::as_str)
 }
 
 /// Decide whether the number should be registered.

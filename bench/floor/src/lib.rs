@@ -1,14 +1,20 @@
-//! `WaHealth::Testing::Native.bench_floor(url, token, iterations)`: the network floor `rake bench`
-//! compares `WaHealth.fetch` with. The cheapest way Rust can make the same GET on a warm
-//! keep-alive connection: its own current-thread tokio runtime and reqwest client, the same URL
-//! and Bearer header, the body read to the end and not parsed, no Ruby object per request. It runs
-//! in this process, on the calling thread. It keeps the GVL: the benchmark runs no other Ruby
-//! thread meanwhile, and FakeGraph serves from its own Rust threads.
-//! Returns the seconds the timed loop took (after a warm-up of up to 200 requests).
+//! The network floors `rake bench` compares wa_health with (bench/suite.rb), as a Ruby extension that
+//! only the benchmark builds and loads (bench/floor.rb); the gem never carries it.
+//!
+//! `WaHealthBench::RustFloor.fetch(url, token, iterations)`: the cheapest way Rust can make the GET
+//! `WaHealth.fetch` makes, on a warm keep-alive connection: its own current-thread tokio runtime and
+//! reqwest client (a second HTTP stack, not the gem's), the same URL and Bearer header, the body read
+//! to the end and not parsed, no Ruby object per request. It runs in this process, on the calling
+//! thread. It keeps the GVL: the benchmark runs no other Ruby thread meanwhile, and FakeGraph serves
+//! from its own Rust threads. Returns the seconds the timed loop took (after a warm-up of up to 200
+//! requests).
+//!
+//! `WaHealthBench::RustFloor.sweep(urls, token, concurrency)`: the same GETs as a `fetch_many`
+//! sweep, `concurrency` at a time on one thread, not parsed. Returns the seconds it took.
 
 use std::time::{Duration, Instant};
 
-use magnus::{Error, Ruby};
+use magnus::{function, prelude::*, Error, Ruby};
 
 const WARM_UP: u64 = 200;
 
@@ -83,15 +89,20 @@ fn runtime_error<'a>(ruby: &'a Ruby, what: &'static str) -> impl FnOnce(String) 
     move |message| Error::new(ruby.exception_runtime_error(), format!("{what}: {message}"))
 }
 
-pub fn sweep_floor(
-    ruby: &Ruby,
-    urls: Vec<String>,
-    token: String,
-    concurrency: usize,
-) -> Result<f64, Error> {
-    run_sweep(&urls, &token, concurrency).map_err(runtime_error(ruby, "bench_sweep_floor"))
+fn sweep(ruby: &Ruby, urls: Vec<String>, token: String, concurrency: usize) -> Result<f64, Error> {
+    run_sweep(&urls, &token, concurrency).map_err(runtime_error(ruby, "RustFloor.sweep"))
 }
 
-pub fn floor(ruby: &Ruby, url: String, token: String, iterations: u64) -> Result<f64, Error> {
-    run(&url, &token, iterations).map_err(runtime_error(ruby, "bench_floor"))
+fn fetch(ruby: &Ruby, url: String, token: String, iterations: u64) -> Result<f64, Error> {
+    run(&url, &token, iterations).map_err(runtime_error(ruby, "RustFloor.fetch"))
+}
+
+#[magnus::init]
+fn init(ruby: &Ruby) -> Result<(), Error> {
+    let floor = ruby
+        .define_module("WaHealthBench")?
+        .define_module("RustFloor")?;
+    floor.define_singleton_method("fetch", function!(fetch, 3))?;
+    floor.define_singleton_method("sweep", function!(sweep, 3))?;
+    Ok(())
 }

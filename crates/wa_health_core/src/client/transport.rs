@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, PROXY_AUTHORIZATION, USER_AGENT};
+use hyper::header::{self, HeaderValue, PROXY_AUTHORIZATION};
 use hyper::{HeaderMap, Request, Response, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
@@ -31,6 +31,9 @@ use crate::error::GraphError;
 use crate::secrets::Secrets;
 
 pub type Body = Full<Bytes>;
+
+/// Sent with every request, and with a proxy's CONNECT.
+pub const USER_AGENT: &str = concat!("wa_health/", env!("CARGO_PKG_VERSION"));
 
 /// Interim responses (100 Continue, 103 Early Hints) one request accepts before its answer. A
 /// real server sends one or two; a server that sends nothing else would otherwise keep the call
@@ -58,12 +61,11 @@ pub enum HttpClient {
 impl HttpClient {
     /// A client that trusts the system's roots plus `extra_roots`, connects within `open_timeout`
     /// (TCP, the proxy's CONNECT and the TLS handshake together) and, with `proxy`, tunnels
-    /// through it, sending `user_agent` and the proxy URL's credentials with the CONNECT.
+    /// through it, sending [`USER_AGENT`] and the proxy URL's credentials with the CONNECT.
     pub fn new(
         open_timeout: Duration,
         extra_roots: &[CertificateDer<'static>],
         proxy: Option<&Url>,
-        user_agent: &'static str,
     ) -> Result<HttpClient, String> {
         let tls = tls_config(extra_roots)?;
         let mut tcp = HttpConnector::new();
@@ -86,7 +88,7 @@ impl HttpClient {
         to_proxy.alpn_protocols.clear();
         let mut tunnel = Tunnel::new(proxy_uri(proxy)?, HttpsConnector::from((tcp, to_proxy)));
         let mut headers = HeaderMap::new();
-        headers.insert(USER_AGENT, HeaderValue::from_static(user_agent));
+        headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
         if let Some(credentials) = proxy_authorization(proxy) {
             headers.insert(PROXY_AUTHORIZATION, credentials);
         }
@@ -401,7 +403,7 @@ mod tests {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let client = HttpClient::new(Duration::from_secs(5), &[], None, "test").unwrap();
+            let client = HttpClient::new(Duration::from_secs(5), &[], None).unwrap();
             let request = Request::get(url).body(Body::default()).unwrap();
             let secrets = Secrets::new("test-token", None);
             let send = client.send(request, &secrets);

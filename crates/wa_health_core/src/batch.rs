@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
 
-use crate::client::{Engine, GraphSettings};
+use crate::client::{Caller, Engine, GraphSettings};
 use crate::error::GraphResult;
 use crate::health::{fetch_health, HealthQuery, HealthRecord};
 use crate::secrets::Secrets;
@@ -37,7 +37,8 @@ pub struct Panicked;
 /// Why [`Sweep::run`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// Every request has ended; take the results with [`Sweep::into_results`].
+    /// Every request has ended (with [`Sweep::hand_over_when_idle`], the results not taken yet wait
+    /// in [`Sweep::take_ready`]).
     Finished,
     /// `report_every` has passed since `run` was called and this many requests have ended.
     Progress(usize),
@@ -178,7 +179,8 @@ impl<'a, I, T: 'a> Sweep<'a, I, T> {
     }
 
     /// The results in input order, once [`Sweep::run`] returned [`Step::Finished`]; `None` before.
-    /// (Results already taken with [`Sweep::take_ready`] are not in it: use one or the other.)
+    /// (Results already taken with [`Sweep::take_ready`] are not in it: use one or the other. The
+    /// binding takes them as they come, with `take_ready`; this is how the tests read a sweep.)
     #[cfg(test)]
     pub fn into_results(mut self) -> Option<impl ExactSizeIterator<Item = Result<T, Panicked>>> {
         if self.done < self.total() {
@@ -219,7 +221,12 @@ pub fn health_sweep(
                 business_account_id: request.business_account_id.as_deref(),
                 business_profile: false,
             };
-            fetch_health(engine, &request.settings, &request.secrets, &query).await
+            let caller = Caller {
+                engine,
+                settings: &request.settings,
+                secrets: &request.secrets,
+            };
+            fetch_health(caller, &query).await
         },
     );
     if new_https_origin {

@@ -1,15 +1,21 @@
-//! The rules of [`super::apply::apply`], one method per health field: what an event sets in the
+//! The rules `apply` (apply.rs) runs, one method per health field: what an event sets in the
 //! snapshot and which actions it asks for.
 
 use serde_json::{Map, Value};
 
-use super::apply::{member, upper, Action, ActionType};
+use super::action::{Action, ActionType};
 use super::event::Event;
-use crate::decision::decide;
+use crate::decision::{decide, name_in_review, name_status_approved};
+use crate::normalize::normalized;
+
+/// The snapshot's member `key` when it is a JSON string.
+pub(super) fn member<'a>(snapshot: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    snapshot.get(key).and_then(Value::as_str)
+}
 
 /// How bad a phone `status` is, to never replace a worse one with a milder one.
 fn severity(status: Option<&str>) -> u8 {
-    match upper(status).as_deref() {
+    match normalized(status).as_deref() {
         Some("DELETED") => 5,
         Some("BANNED") => 4,
         Some("RESTRICTED") => 3,
@@ -24,7 +30,7 @@ fn severity(status: Option<&str>) -> u8 {
 pub fn limit_rank(limit: &Value) -> Option<u64> {
     let text = match limit {
         Value::Number(n) => return n.as_u64(),
-        Value::String(s) => s.trim().to_ascii_uppercase(),
+        Value::String(s) => normalized(Some(s))?,
         _ => return None,
     };
     let tier = text.strip_prefix("TIER_").unwrap_or(&text);
@@ -113,7 +119,7 @@ impl<'a> Rules<'a> {
     }
 
     fn refresh(&mut self, reason: &'static str) {
-        let what = upper(
+        let what = normalized(
             self.event
                 .event
                 .as_deref()
@@ -132,13 +138,9 @@ impl<'a> Rules<'a> {
         let name = requested
             .as_deref()
             .map_or_else(String::new, |n| format!(" \"{n}\""));
-        let name_approved = matches!(
-            upper(self.current("name_status").as_deref()).as_deref(),
-            Some("APPROVED" | "AVAILABLE_WITHOUT_REVIEW")
-        );
-        let change_pending =
-            upper(self.current("new_name_status").as_deref()).as_deref() == Some("PENDING_REVIEW");
-        match upper(self.event.decision.as_deref()).as_deref() {
+        let name_approved = name_status_approved(self.current("name_status").as_deref());
+        let change_pending = name_in_review(self.current("new_name_status").as_deref());
+        match normalized(self.event.decision.as_deref()).as_deref() {
             Some("APPROVED") => {
                 let before = decide(self.snapshot);
                 if !name_approved {
@@ -212,7 +214,7 @@ impl<'a> Rules<'a> {
             self.set("messaging_limit_tier", limit);
         }
         let number = self.number();
-        let event = upper(self.event.event.as_deref());
+        let event = normalized(self.event.event.as_deref());
         match event.as_deref() {
             Some("FLAGGED") => {
                 if severity(self.current("status").as_deref()) == 0 {
@@ -224,7 +226,7 @@ impl<'a> Rules<'a> {
                 self.act(ActionType::NotifyRisk, "flagged", message);
             }
             Some("UNFLAGGED") => {
-                if upper(self.current("status").as_deref()).as_deref() == Some("FLAGGED") {
+                if normalized(self.current("status").as_deref()).as_deref() == Some("FLAGGED") {
                     self.set("status", "CONNECTED");
                 }
                 self.refresh("unflagged");
@@ -241,11 +243,11 @@ impl<'a> Rules<'a> {
 
     pub fn account_update(&mut self) {
         let number = self.number();
-        match upper(self.event.event.as_deref()).as_deref() {
+        match normalized(self.event.event.as_deref()).as_deref() {
             Some("DISABLED_UPDATE") => {
                 let ban = self.event.ban_info.clone().unwrap_or_default();
                 let date = ban.waba_ban_date.unwrap_or_else(|| "no date given".into());
-                match upper(ban.waba_ban_state.as_deref()).as_deref() {
+                match normalized(ban.waba_ban_state.as_deref()).as_deref() {
                     Some("DISABLE") => {
                         self.set_status("BANNED");
                         let message = format!("Meta disabled (banned) the WhatsApp Business Account of {number} ({date}).");
@@ -323,7 +325,7 @@ impl<'a> Rules<'a> {
     }
 
     pub fn account_review(&mut self) {
-        match upper(self.event.decision.as_deref()).as_deref() {
+        match normalized(self.event.decision.as_deref()).as_deref() {
             Some("REJECTED") => {
                 let message = format!(
                     "Meta rejected the review of the WhatsApp Business Account of {}.",

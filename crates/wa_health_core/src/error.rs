@@ -1,7 +1,9 @@
 //! Typed errors of the Graph client and how Meta's answers are classified into them.
 //!
-//! Classification decides on `code` and `error_subcode`, never on message text (Meta's advice).
-//! Every message that leaves this module has been passed through [`Secrets::redact`].
+//! Classification decides on `code` and `error_subcode` (Meta's advice), and on Meta's words for
+//! people (`error_user_title`, `error_user_msg`) only where one code and subcode have more than one
+//! meaning: that table and its exceptions are [`Meaning::of`]. Every message that leaves this module
+//! has been passed through [`Secrets::redact`].
 
 use serde_json::{Map, Value};
 
@@ -514,6 +516,81 @@ mod tests {
                 prop_assert!(err.message.chars().count() < 200, "{}", err.message);
                 prop_assert_eq!(err.transient, status >= 500);
                 prop_assert_eq!(err.meaning, Meaning::Other);
+            }
+        }
+    }
+
+    #[test]
+    fn success_bodies_must_be_objects() {
+        assert!(parse_success_body(br#"{"id":"1"}"#).is_ok());
+        assert_eq!(
+            parse_success_body(b""),
+            Err(SuccessBodyError::Invalid("an empty body"))
+        );
+        assert_eq!(
+            parse_success_body(b"[1,2]"),
+            Err(SuccessBodyError::Invalid("JSON that is not an object"))
+        );
+        assert_eq!(
+            parse_success_body(br#""str""#),
+            Err(SuccessBodyError::Invalid("JSON that is not an object"))
+        );
+        assert_eq!(
+            parse_success_body(br#"{"id":"1""#),
+            Err(SuccessBodyError::Invalid("a body that is not valid JSON"))
+        );
+        assert_eq!(
+            parse_success_body(b"{\"id\":\"\xff\"}"),
+            Err(SuccessBodyError::Invalid("a body that is not valid JSON"))
+        );
+        assert_eq!(
+            parse_success_body(br#"{"error":{"code":1}}"#),
+            Err(SuccessBodyError::ErrorEnvelope)
+        );
+        let deep = "[".repeat(10_000);
+        assert!(parse_success_body(deep.as_bytes()).is_err());
+    }
+
+    mod success_body_properties {
+        use super::*;
+        use crate::test_support;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            /// Any bytes give a map, Meta's envelope or a typed refusal, and which one is decided
+            /// by what the bytes are as JSON.
+            #[test]
+            fn success_bodies_are_classified_by_their_json(body in test_support::body()) {
+                let parsed = serde_json::from_slice::<Value>(&body);
+                match (parse_success_body(&body), parsed) {
+                    (Ok(map), Ok(Value::Object(expected))) => {
+                        prop_assert!(!matches!(expected.get("error"), Some(Value::Object(_))));
+                        prop_assert_eq!(map, expected);
+                    }
+                    (Err(SuccessBodyError::ErrorEnvelope), Ok(Value::Object(map))) => {
+                        prop_assert!(matches!(map.get("error"), Some(Value::Object(_))));
+                    }
+                    (Err(SuccessBodyError::Invalid(_)), Ok(Value::Object(_))) => {
+                        prop_assert!(false, "an object was refused");
+                    }
+                    (Err(SuccessBodyError::Invalid(_)), _) => {}
+                    (other, parsed) => prop_assert!(false, "{:?} for {:?}", other, parsed),
+                }
+            }
+
+            /// Nesting of any depth is refused or accepted without exhausting the stack.
+            #[test]
+            fn deep_nesting_never_overflows(depth in 1usize..20_000, object in any::<bool>()) {
+                let (open, close) = if object { (r#"{"a":"#, "}") } else { ("[", "]") };
+                let mut body = open.repeat(depth);
+                body.push('1');
+                body.push_str(&close.repeat(depth));
+                let result = parse_success_body(body.as_bytes());
+                if depth > 128 {
+                    prop_assert!(result.is_err());
+                }
             }
         }
     }
