@@ -7,7 +7,7 @@ module WaHealth
     # are business_profile and the connection options).
     REQUEST_KEYS = %i[phone_number_id access_token business_account_id].freeze
 
-    # Reads a phone number's health from the Graph API. Returns a Hash with Symbol keys; see README.
+    # Reads a phone number's health from the Graph API. Returns a Hash with Symbol keys; see docs/reference.md.
     # The GVL is released while waiting for Meta, so other Ruby threads keep running.
     # With business_account_id the WABA is read too, and with business_profile: true the business
     # profile, both at the same time as the phone number; their failures never fail the call (they land

@@ -3,7 +3,7 @@
 require "securerandom"
 
 module WaHealth
-  # The registration half of the public API (see README "Registration").
+  # The registration half of the public API (see docs/reference.md, "Registration").
   module Registration
     # What newest Chatwoot subscribes the app to (plus "calls" when calling is enabled).
     DEFAULT_SUBSCRIBED_FIELDS = %w[messages smb_message_echoes].freeze

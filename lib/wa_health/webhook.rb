@@ -99,7 +99,7 @@ module WaHealth
     # - actions: frozen Hashes {type:, reason:, message:, meta:}; type is :register_now, :notify_risk,
     #   :reauthorize or :refresh; meta holds Meta's facts (event, decision, rejection_reason, ban_info, ...).
     #
-    # The rules are in crates/wa_health_core/src/webhook/rules.rs; README "Meta's health webhooks" has the table.
+    # The rules are in crates/wa_health_core/src/webhook/rules.rs; docs/webhooks.md has the table.
     def apply_event(snapshot, event)
       raise ArgumentError, "snapshot must be a Hash or nil" unless snapshot.nil? || snapshot.is_a?(Hash)
       raise ArgumentError, "event must be a Hash from WaHealth::Webhook.parse" unless event.is_a?(Hash)

@@ -3,8 +3,7 @@
 require "uri"
 
 module WaHealth
-  # A Rack endpoint for Meta's health webhooks, mounted in the app's routes (see README "Meta's health
-  # webhooks"):
+  # A Rack endpoint for Meta's health webhooks, mounted in the app's routes (see docs/webhooks.md):
   #
   #   GET  answers the subscription check: 200 with hub.challenge when hub.verify_token matches, else 403
   #   POST checks X-Hub-Signature-256 on the raw body (401 and nothing called when it fails), parses it
