@@ -27,7 +27,8 @@ module WaHealth
     #   do not all return at the same second;
     # - sweep_max_rate_limit_retries: how many times a channel is re-enqueued for rate limits in one sweep.
     SWEEP_DEFAULTS = {
-      sweep_concurrency: -> { Native::DEFAULT_CONCURRENCY }, sweep_default_retry_delay: 60, sweep_max_retry_delay: nil, sweep_retry_jitter: 0.1,
+      sweep_concurrency: -> { Native::DEFAULT_CONCURRENCY }, sweep_default_retry_delay: 60,
+      sweep_max_retry_delay: nil, sweep_retry_jitter: 0.1,
       sweep_max_rate_limit_retries: 5
     }.freeze
 

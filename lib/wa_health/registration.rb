@@ -115,8 +115,9 @@ module WaHealth
     end
 
     # A new two-step verification PIN, for a number that has none yet: Native::PIN_DIGITS (6) digits from a
-    # CSPRNG, without a leading zero (100000..999999, as Chatwoot draws them), as a String. Store it before or right after the register call that uses it:
-    # once Meta accepted it, every later registration of the number needs it.
+    # CSPRNG, without a leading zero (100000..999999, as Chatwoot draws them), as a String. Store it before or
+    # right after the register call that uses it: once Meta accepted it, every later registration of the
+    # number needs it.
     def generate_pin
       SecureRandom.random_number((10**(Native::PIN_DIGITS - 1))...(10**Native::PIN_DIGITS)).to_s
     end
