@@ -6,7 +6,7 @@
 #   lib/wa_health/*.rb           the core API: settings, argument checks, errors, and one method per Graph
 #                                call or rule (the work is done by the native extension, WaHealth::Native)
 #   lib/wa_health/orchestration/ what an app builds from those calls: WebhookSetup, WebhookTeardown,
-#                                RegistrationLedger, Report
+#                                RegistrationLedger, Report, EventLedger
 #   lib/wa_health/rack/          WebhookEndpoint, Meta's webhooks as a Rack app
 #   lib/wa_health/rails/         Railtie and HealthEndpoint (require "wa_health/rails")
 #   lib/wa_health/sidekiq/       SweepJob and EventJob (require "wa_health/sidekiq")
@@ -42,6 +42,7 @@ require_relative "wa_health/orchestration/registration_ledger"
 require_relative "wa_health/orchestration/webhook_setup"
 require_relative "wa_health/orchestration/webhook_teardown"
 require_relative "wa_health/orchestration/report"
+require_relative "wa_health/orchestration/event_ledger"
 require_relative "wa_health/rack/webhook_endpoint"
 
 # The Rails and Sidekiq integrations load when those are already loaded (as in any Rails app);

@@ -31,5 +31,9 @@ RSpec.configure do |config|
   config.order = :random
   Kernel.srand config.seed
   config.expect_with(:rspec) { |c| c.syntax = :expect }
-  config.before { WaHealth.reset_config! }
+  # A ledger of its own for each example, in memory: the specs of the Redis one start redis-server.
+  config.before do
+    WaHealth.reset_config!
+    WaHealth.config.event_ledger = WaHealth::EventLedger.new(WaHealth::EventLedger::MemoryStore.new)
+  end
 end

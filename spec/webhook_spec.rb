@@ -10,6 +10,9 @@ RSpec.describe WaHealth::Webhook do
 
   # Every corpus file => what parse makes of its body: [kind, event or decision] per event, or the error.
   expected = {
+    # PARTIAL: the App Dashboard's sample, {field, value} without the envelope (its adaptation note).
+    "account_alerts_flat_dashboard_sample.json" => WaHealth::WebhookPayloadError,
+    "account_alerts_increased_capabilities_deferred.json" => [[:account_alert, nil]],
     "account_review_update_approved.json" => [[:account_review, "APPROVED"]],
     "account_update_account_deleted.json" => [[:account_update, "ACCOUNT_DELETED"]],
     "account_update_account_offboarded.json" => [[:account_update, "ACCOUNT_OFFBOARDED"]],
@@ -25,12 +28,15 @@ RSpec.describe WaHealth::Webhook do
     "account_update_mm_lite_terms_signed.json" => [[:account_update, "MM_LITE_TERMS_SIGNED"]],
     "account_update_partner_added.json" => [[:account_update, "PARTNER_ADDED"]],
     "account_update_partner_app_installed.json" => [[:account_update, "PARTNER_APP_INSTALLED"]],
+    "account_update_partner_app_uninstalled.json" => [[:account_update, "PARTNER_APP_UNINSTALLED"]],
+    "account_update_partner_app_uninstalled_no_time.json" => [[:account_update, "PARTNER_APP_UNINSTALLED"]],
     # Meta's own example puts `field` inside value: the change is skipped (SOURCES.md, item 28).
     "account_update_partner_app_uninstalled_malformed.json" => [],
     "account_update_partner_client_certification_approved.json" =>
       [[:account_update, "PARTNER_CLIENT_CERTIFICATION_STATUS_UPDATE"]],
     "account_update_partner_removed.json" => [[:account_update, "PARTNER_REMOVED"]],
     "account_update_partner_removed_disconnection_info.json" => [[:account_update, "PARTNER_REMOVED"]],
+    "account_update_partner_removed_user_disconnected_no_time.json" => [[:account_update, "PARTNER_REMOVED"]],
     "account_update_partner_removed_with_phone_number.json" => [[:account_update, "PARTNER_REMOVED"]],
     "account_update_primary_location_country.json" =>
       [[:account_update, "BUSINESS_PRIMARY_LOCATION_COUNTRY_UPDATE"]],
@@ -42,7 +48,10 @@ RSpec.describe WaHealth::Webhook do
     "phone_number_quality_update_onboarding_partial.json" => WaHealth::WebhookPayloadError,
     "phone_number_name_update_approved.json" => [[:name_update, "APPROVED"]],
     "phone_number_quality_update_flagged_tier_10k.json" => [[:quality_update, "FLAGGED"]],
-    "phone_number_quality_update_throughput_upgrade.json" => [[:quality_update, "THROUGHPUT_UPGRADE"]]
+    "phone_number_quality_update_throughput_upgrade.json" => [[:quality_update, "THROUGHPUT_UPGRADE"]],
+    # PARTIAL, as the flat account_alerts sample.
+    "security_pin_changed_dashboard_sample.json" => WaHealth::WebhookPayloadError,
+    "security_pin_reset_request.json" => [[:security, "PIN_RESET_REQUEST"]]
   }
 
   define_method(:fixture) { |name| JSON.parse(File.read(File.join(fixtures_dir, name))) }
@@ -69,8 +78,12 @@ RSpec.describe WaHealth::Webhook do
             expect(event).to be_frozen
             expect(event[:value]).to be_frozen
             entry = body["entry"].first
-            expect([event[:waba_id], event[:time]]).to eq([entry["id"], entry["time"]])
-            expect(event[:value]).to eq(entry["changes"].first["value"])
+            value = entry["changes"].first["value"]
+            # The WABA the event concerns: waba_info's when there is one (partner events), else the entry's.
+            expect([event[:waba_id], event[:entry_id], event[:time]])
+              .to eq([value.dig("waba_info", "waba_id") || entry["id"], entry["id"], entry["time"]])
+            expect(event[:value]).to eq(value)
+            expect(event[:event_id]).to match(/\A\h{32}\z/)
           end
         end
       end
@@ -97,6 +110,43 @@ RSpec.describe WaHealth::Webhook do
         .to include(phone_number: "16505551111", violation_info: { violation_type: "ALCOHOL" })
       expect(events_of("account_update_partner_removed_disconnection_info.json").first[:disconnection_info])
         .to eq(reason: "PRIMARY_INACTIVITY", initiated_by: "SYSTEM")
+    end
+
+    it "routes partner account_update events to the customer's WABA in waba_info, not the partner's portfolio" do
+      { "account_update_partner_removed.json" => "980198427658004",
+        "account_update_partner_app_uninstalled.json" => "184943124712545",
+        "account_update_partner_removed_user_disconnected_no_time.json" => "1996192277686385" }.each do |name, waba|
+        event = events_of(name).first
+        expect(event[:waba_id]).to eq(waba)
+        expect(event[:entry_id]).not_to eq(waba)
+      end
+    end
+
+    it "reads account_alerts in Meta's nested shape and the dashboard's flat one, and security events" do
+      nested = events_of("account_alerts_increased_capabilities_deferred.json").first
+      expect(nested).to include(kind: :account_alert, entity_type: "BUSINESS", entity_id: "506914307656634",
+                                alert_info: include(alert_severity: "WARNING", alert_status: "ACTIVE",
+                                                    alert_type: "INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED"))
+      change = fixture("account_alerts_flat_dashboard_sample.json")["body"]
+      flat = described_class.parse(JSON.generate("entry" => [{ "id" => "1", "time" => 1, "changes" => [change] }]))
+      expect(flat.first).to include(kind: :account_alert, entity_type: "WABA", entity_id: "123456",
+                                    alert_info: include(alert_severity: "INFORMATIONAL", alert_type: "OBA_APPROVED"))
+      security = events_of("security_pin_reset_request.json").first
+      expect(security).to include(kind: :security, event: "PIN_RESET_REQUEST", requester: "61555822107539",
+                                  display_phone_number: "15550783881")
+    end
+
+    it "gives every change its identity, the same on every delivery, and times it can order by" do
+      body = fixture("phone_number_name_update_approved.json")["body"]
+      first = described_class.parse(JSON.generate(body)).first[:event_id]
+      expect(described_class.parse(JSON.pretty_generate(body)).first[:event_id]).to eq(first)
+      times = [1_739_321_024.9, 2**64, nil, "1739321024"].map do |time|
+        entry = body["entry"].first.merge("time" => time)
+        event = described_class.parse(JSON.generate(body.merge("entry" => [entry]))).first
+        [event[:time], event[:event_id]]
+      end
+      expect(times.map(&:first)).to eq([1_739_321_024, nil, nil, 1_739_321_024])
+      expect(times.map(&:last).uniq.size).to eq(4)
     end
 
     it "parses the ONBOARDING change once it is inside Meta's envelope" do

@@ -8,7 +8,7 @@ use wa_health_core::webhook::{apply::apply, parse::parse};
 fuzz_target!(|body: &[u8]| {
     if let Ok(events) = parse(body) {
         for event in &events {
-            let _ = apply(&Map::new(), event);
+            let _ = apply(&Map::new(), event, None);
         }
     }
 });

@@ -49,15 +49,24 @@ module WaHealth
     #   WaHealth::Error of a failed one (record the attempt).
     CALLBACKS = %i[credentials_resolver health_sink event_handler registration_sink].freeze
 
+    # Meta's webhooks, besides event_handler:
+    # - event_ledger: the WaHealth::EventLedger that WebhookEndpoint and EventJob claim each event in, so
+    #   each is acted on once; nil (the default): Redis through Sidekiq.redis when Sidekiq is loaded, else
+    #   this process's memory (EventLedger.current);
+    # - webhook_handler_timeout: seconds one POST may spend in the event_handler, all its events together
+    #   (default 5); the event running then is interrupted and released, the rest wait for Meta's retry.
+    WEBHOOK_HANDLER_TIMEOUT = 5
+
     # Every setting, each with a reader and a writer. Besides the above: logger; instrumenter, which
     # receives an event for every network call (see Instrumentation): anything that responds to
     # `instrument(name, payload) { |payload| ... }` the way ActiveSupport::Notifications does, or nil (the
     # default) to instrument nothing; and webhook_verify_token, the token Meta's subscription GET must carry
     # (hub.verify_token; WaHealth::WebhookEndpoint checks it, and the signature with app_secret).
     SETTINGS = [*CONNECTION_OPTIONS, :logger, :instrumenter, :webhook_verify_token, *CALLBACKS,
-                *SWEEP_DEFAULTS.keys].freeze
+                :event_ledger, :webhook_handler_timeout, *SWEEP_DEFAULTS.keys].freeze
 
-    attr_reader(*CONNECTION_OPTIONS, :instrumenter, :webhook_verify_token, *CALLBACKS)
+    attr_reader(*CONNECTION_OPTIONS, :instrumenter, :webhook_verify_token, *CALLBACKS, :event_ledger,
+                :webhook_handler_timeout)
     attr_accessor :logger, *SWEEP_DEFAULTS.keys
 
     def initialize
@@ -71,6 +80,8 @@ module WaHealth
       @logger = Logger.new(nil)
       @instrumenter = nil
       @webhook_verify_token = nil
+      @event_ledger = nil
+      @webhook_handler_timeout = WEBHOOK_HANDLER_TIMEOUT
       CALLBACKS.each { |name| instance_variable_set(:"@#{name}", nil) }
       SWEEP_DEFAULTS.each { |name, value| instance_variable_set(:"@#{name}", value.is_a?(Proc) ? value.call : value) }
       @lock = Mutex.new
@@ -96,6 +107,18 @@ module WaHealth
 
     def webhook_verify_token=(token)
       @webhook_verify_token = token.nil? ? nil : Validate.secret(token, :webhook_verify_token)
+    end
+
+    def event_ledger=(ledger)
+      unless ledger.nil? || %i[claim complete release].all? { |method| ledger.respond_to?(method) }
+        raise ArgumentError, "event_ledger must be a WaHealth::EventLedger (or respond to claim, complete, release)"
+      end
+
+      @event_ledger = ledger
+    end
+
+    def webhook_handler_timeout=(seconds)
+      @webhook_handler_timeout = Validate.seconds(seconds, :webhook_handler_timeout)
     end
 
     CALLBACKS.each do |name|

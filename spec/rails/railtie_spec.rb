@@ -102,6 +102,7 @@ RSpec.describe WaHealth::Railtie do
               when :logger then Logger.new(nil)
               when :instrumenter then Class.new { def instrument(*) = yield({}) }.new
               when *WaHealth::Configuration::CALLBACKS then ->(*) {}
+              when :event_ledger then WaHealth::EventLedger.new(WaHealth::EventLedger::MemoryStore.new)
               else 7
               end
       [name, value]

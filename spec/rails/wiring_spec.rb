@@ -127,7 +127,12 @@ RSpec.describe "The Chatwoot guide's wiring" do
   it "resolves a channel's credentials (and its PIN for EventJob) in the worker, never for another provider" do
     channel = channel_for("1001", verification_pin: "135790")
     expect(WaHealth.credentials_resolver.call(channel.id))
-      .to eq(phone_number_id: "1001", access_token: token, business_account_id: "2001", pin: "135790")
+      .to eq(phone_number_id: "1001", access_token: token, business_account_id: "2001", pin: "135790", pin_stale: nil)
+    # After Meta's security webhook (step 7) the resolver says the PIN may be stale; a PIN Meta accepted clears it.
+    channel.update!(provider_config: channel.provider_config.merge("verification_pin_stale" => "pin_changed"))
+    expect(WaHealth.credentials_resolver.call(channel.id)).to include(pin_stale: "pin_changed")
+    WaHealth.registration_sink.call(channel.id, "246810")
+    expect(WaHealth.credentials_resolver.call(channel.id)).to include(pin: "246810", pin_stale: nil)
     other = create_whatsapp_inbox(account, provider: "default", api_key: "360dialog").channel
     expect(WaHealth.credentials_resolver.call(other.id)).to be_nil
   end

@@ -21,6 +21,7 @@ pub mod normalize;
 pub mod registration;
 pub mod schedule;
 pub mod secrets;
+pub mod text;
 pub mod usage;
 pub mod webhook;
 

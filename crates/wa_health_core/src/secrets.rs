@@ -95,6 +95,18 @@ fn replace_ignoring_ascii_case(text: &str, needle: &str, with: &str) -> String {
     out
 }
 
+/// Longest log line [`log_line`] makes, in characters.
+pub const MAX_LOG_LINE_CHARS: usize = 2048;
+
+/// `text` made fit for a log line: without any of `values` (in every form [`Secrets::redact`]
+/// knows) or anything shaped like a Meta token, on one line (`text::one_line`), bounded.
+pub fn log_line<'a>(text: &str, values: impl IntoIterator<Item = &'a str>) -> String {
+    let secrets = values
+        .into_iter()
+        .fold(Secrets::new("", None), Secrets::also_redacting);
+    crate::text::one_line(&secrets.redact(text), MAX_LOG_LINE_CHARS)
+}
+
 pub fn appsecret_proof(app_secret: &str, access_token: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes())
         .expect("HMAC-SHA256 accepts keys of any length");
@@ -168,6 +180,17 @@ mod tests {
         let text = "a my-access-token b my-app-secret c EAAGm0PX4ZCpsBAabcdefgh d EAAshort";
         let red = s.redact(text);
         assert_eq!(red, "a [REDACTED] b [REDACTED] c [REDACTED] d EAAshort");
+    }
+
+    #[test]
+    fn log_lines_are_redacted_and_one_line() {
+        let text = "handler raised: secret=AppSecret123\nverify=Verify%20Me token EAAGabcdefghijklmnop1234 pin 654321";
+        let line = log_line(text, ["AppSecret123", "Verify Me", "654321", ""]);
+        assert_eq!(
+            line,
+            "handler raised: secret=[REDACTED]\\nverify=[REDACTED] token [REDACTED] pin [REDACTED]"
+        );
+        assert!(log_line(&"x".repeat(5000), []).chars().count() <= MAX_LOG_LINE_CHARS + 3);
     }
 
     #[test]

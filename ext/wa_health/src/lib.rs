@@ -46,7 +46,8 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("webhook_verify", function!(hooks::verify, 3))?;
     native.define_singleton_method("webhook_parse", function!(hooks::parse, 1))?;
     native.define_singleton_method("webhook_challenge", function!(hooks::challenge, 4))?;
-    native.define_singleton_method("apply_event", function!(hooks::apply_event, 2))?;
+    native.define_singleton_method("apply_event", function!(hooks::apply_event, 3))?;
+    native.define_singleton_method("log_line", function!(hooks::log_line, 2))?;
     define_rules(ruby, native)
 }
 
@@ -65,6 +66,8 @@ fn define_rules(ruby: &Ruby, native: RModule) -> Result<(), Error> {
         schedule::MAX_ATTEMPTS_PER_WINDOW,
     )?;
     native.const_set("WEBHOOK_MAX_BODY_BYTES", webhook::parse::MAX_BODY_BYTES)?;
+    native.const_set("WEBHOOK_LAST_EVENT_AT", webhook::apply::LAST_EVENT_AT)?;
+    native.const_set("WEBHOOK_APPLIED_EVENTS", webhook::apply::APPLIED_EVENTS)?;
     native.const_set("ALSO_REDACT_KEY", ruby.to_symbol(graph::FIBER_SECRETS_KEY))?;
     Ok(())
 }

@@ -9,17 +9,26 @@ module WaHealth
     # name in review. A FakeGraph of its own (with an app secret, never shown) approves the name and POSTs
     # the signed phone_number_name_update to a WaHealth::WebhookEndpoint in this process; its handler
     # applies the event to the stored snapshot and, asked to register_now, does what WaHealth::EventJob
-    # does on Sidekiq, inline: reads the health, registers with the stored PIN and reads it again.
+    # does on Sidekiq, inline: reads the health, registers with the stored PIN and reads it again. Then Meta
+    # behaves as Meta does: the approval again, three at once; a name change approved and an older
+    # rejection delivered after it; an account alert; the PIN changed in WhatsApp Manager; the partner
+    # removed, sent to the partner's portfolio with the customer's WABA in waba_info.
     class DemoEvents
       PHONE = "1099"
       WABA = "2099"
       DISPLAY = "+1 555-010-0099"
+      # The app's business (the partner), whose portfolio partner events name as their entry.
+      PARTNER = "9099"
+      NEW_NAME = "Acme Support 99"
 
       # What happened: the health before, register's answer then, the webhook's status, the health event
-      # the endpoint handed over, the actions apply_event asked for, the health after, and the seconds from
-      # the webhook to reading CONNECTED.
+      # the endpoint handed over, the actions apply_event asked for, the health after, the seconds from
+      # the webhook to reading CONNECTED, and what Meta delivered next (Steps).
       Loop = Struct.new(:before, :stuck_error, :webhook_status, :event, :actions, :registered, :after, :seconds,
-                        :error, keyword_init: true)
+                        :steps, :error, keyword_init: true)
+      # One more thing Meta does: its deliveries' HTTP statuses and what the handler got (Handled), in order.
+      Step = Struct.new(:label, :statuses, :handled, keyword_init: true)
+      Handled = Struct.new(:event, :actions, :registered, keyword_init: true)
 
       def initialize(cli, options)
         @cli = cli
@@ -55,34 +64,94 @@ module WaHealth
         pin = WaHealth.generate_pin # the channel's stored PIN
         result.before = read(connection)
         result.stuck_error = register(connection, pin)
+        @snapshot = result.before
+        @handled = []
         fake.webhook_callback = endpoint(connection, pin, result)
         started = monotonic
         result.webhook_status = fake.approve_display_name(PHONE)
         result.seconds = monotonic - started
+        result.steps = more_events(fake)
         result
       rescue Error => e
         result.error = e
         result
       end
 
-      # The app's endpoint; its handler keeps the channel's snapshot as Channel::Whatsapp#apply_health_event
-      # does, and performs register_now at once instead of enqueueing WaHealth::EventJob.
+      # The app's endpoint, with an event ledger of its own (in memory: one process); its handler keeps the
+      # channel's snapshot as Channel::Whatsapp#apply_health_event does, and performs register_now at once
+      # instead of enqueueing WaHealth::EventJob.
       def endpoint(connection, pin, result)
-        snapshot = result.before
         WebhookEndpoint.new(app_secret: connection[:app_secret], verify_token: "demo-verify-token",
-                            handler: lambda do |event|
-                              result.event = event
-                              snapshot, actions = WaHealth.apply_event(snapshot, event)
-                              result.actions = actions.map { |action| action[:type].to_s }
-                              perform(connection, pin, result) if result.actions.include?("register_now")
-                            end)
+                            ledger: EventLedger.new(EventLedger::MemoryStore.new),
+                            handler: ->(event) { handle(event, connection, pin, result) })
       end
 
-      # WaHealth::EventJob's register_now, inline.
-      def perform(connection, pin, result)
+      # Applies an event of this channel's WABA, records it, and performs register_now; the first event is
+      # the approval the loop above reports on.
+      def handle(event, connection, pin, result)
+        actions = event[:waba_id] == WABA ? apply(event) : []
+        handled = Handled.new(event: event, actions: actions)
+        @handled << handled
+        register_now = actions.find { |action| action[:type] == :register_now }
+        handled.registered = perform(connection, pin, register_now) if register_now
+        record_first(result, handled) if @handled.size == 1
+      end
+
+      def record_first(result, handled)
+        result.event = handled.event
+        result.actions = handled.actions.map { |action| action[:type].to_s }
+        result.registered = handled.registered
+        result.after = @snapshot unless handled.registered.nil?
+      end
+
+      def apply(event)
+        @snapshot, actions = WaHealth.apply_event(@snapshot, event)
+        actions
+      end
+
+      # WaHealth::EventJob's register_now, inline: a stuck number when should_register? says so, a registered
+      # one after an approved name change. The health read afterwards becomes the snapshot, as the app's
+      # health_sink stores it (keeping the snapshot's event memory).
+      def perform(connection, pin, register_now)
         health = read(connection)
-        result.registered = WaHealth.should_register?(health) && register(connection, pin).nil?
-        result.after = result.registered ? read(connection) : health
+        change = register_now[:reason] == :name_change
+        registered = (change || WaHealth.should_register?(health)) && register(connection, pin).nil?
+        @snapshot = WaHealth.carry_event_memory(registered ? read(connection) : health, @snapshot)
+        registered
+      end
+
+      # What Meta does after the approval, each delivered to the same endpoint.
+      def more_events(fake)
+        approval = fake.webhook_deliveries.first
+        [step("the approval again, 3 at once") { fake.redeliver(approval, times: 3, concurrently: true) },
+         step("a name change approved, an older rejection after it") { name_change(fake) },
+         step("account_alerts: a limit increase deferred") do
+           [fake.alert(WABA, type: "INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED", description: "Limits cannot " \
+                                                                                               "be increased yet")]
+         end,
+         step("security: the PIN changed in WhatsApp Manager") do
+           [fake.change_pin(PHONE, pin: WaHealth.generate_pin)]
+         end,
+         step("the partner removed (entry: the partner's portfolio #{PARTNER})") do
+           [fake.remove_partner(WABA, partner_business_id: PARTNER)]
+         end]
+      end
+
+      # The business renames the number; Meta first rejects, then approves the name again submitted, and
+      # delivers the approval before the older rejection.
+      def name_change(fake)
+        fake.request_display_name_change(PHONE, NEW_NAME)
+        fake.hold_webhooks
+        fake.reject_display_name(PHONE, reason: "NAME_FORMAT_UNACCEPTABLE", time: Time.now.to_i - 60)
+        fake.request_display_name_change(PHONE, NEW_NAME)
+        fake.approve_display_name(PHONE)
+        fake.release_webhooks(order: :reverse)
+      end
+
+      def step(label)
+        first = @handled.size
+        statuses = yield
+        Step.new(label: label, statuses: statuses, handled: @handled[first..])
       end
 
       def read(connection)
@@ -110,7 +179,20 @@ module WaHealth
           "actions" => result.actions, "registered" => result.registered == true,
           "status_after" => status_after(result),
           "event_to_connected_ms" => connected?(result) ? (result.seconds * 1000).round(1) : nil,
-          "error" => error_json(result.error) }
+          "meta_delivers" => steps_json(result.steps), "error" => error_json(result.error) }
+      end
+
+      def steps_json(steps)
+        (steps || []).map { |step| step_json(step) }
+      end
+
+      def step_json(step)
+        { "step" => step.label, "http_statuses" => step.statuses,
+          "handled" => step.handled.map do |handled|
+            { "field" => handled.event[:field], "event" => event_name(handled.event),
+              "actions" => handled.actions.map { |action| "#{action[:type]}:#{action[:reason]}" },
+              "registered" => handled.registered == true }
+          end }
       end
 
       def error_json(error)
@@ -132,12 +214,33 @@ module WaHealth
                  "apply_event asks #{result.actions&.join(', ') || 'nothing'}"
         lines << after_line(result, text)
         lines << "  Polling instead: Chatwoot reads each number every 6 h (waits up to ~7 h)."
+        lines << "  Then Meta, as it does (each event handed to the handler once):"
+        (result.steps || []).each { |step| lines.concat(step_lines(step)) }
         lines.join("\n")
       end
 
-      # "phone_number_name_update APPROVED": the field and decision of the event the endpoint handed over.
+      def step_lines(step)
+        lines = ["    #{step.label} → #{step.statuses.join(' ')}"]
+        return lines << "      not handed over again: the event ledger has it" if step.handled.empty?
+
+        lines + step.handled.map { |handled| "      #{event_name(handled.event)}: #{handled_words(handled)}" }
+      end
+
+      def handled_words(handled)
+        return "not this channel's WABA" if handled.event[:waba_id] != WABA
+        return "nothing (older than the last of its field)" if handled.actions.empty?
+
+        words = handled.actions.map { |action| "#{action[:type]} (#{action[:reason]})" }.join(", ")
+        handled.registered ? "#{words}; registered again" : words
+      end
+
+      def event_name(event)
+        event[:event] || event[:decision] || event.dig(:alert_info, :alert_type)
+      end
+
+      # "phone_number_name_update APPROVED": the field and decision (or event) of an event handed over.
       def event_words(event)
-        event ? event.values_at(:field, :decision).compact.join(" ") : "webhook"
+        event ? [event[:field], event_name(event)].compact.join(" ") : "webhook"
       end
 
       def before_lines(result)

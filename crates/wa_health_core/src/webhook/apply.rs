@@ -9,17 +9,34 @@
 //! the latest of its field, or one already applied, changes nothing and yields no action. Per field
 //! rather than overall, so that a name approval delivered after a later quality update is not lost.
 //! An event without a time cannot be ordered: it is applied, and remembered nowhere.
+//!
+//! What remembers every event applied, whatever the snapshot keeps, is the event ledger the Ruby
+//! side claims each event's `event_id` in before the app's handler runs (lib/wa_health/event_ledger.rb):
+//! the snapshot's memory is bounded ([`MAX_KEYS_PER_SECOND`]) and lost when the app stores a fresh
+//! health read over it.
+//!
+//! Read time: a health read made after an event already shows what a name or quality event says.
+//! Such an event ([`Skip::OlderThanRead`]) changes nothing and asks nothing, except the approval
+//! of a registered number's name change, which no read shows as done (the number must be
+//! registered again).
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::action::{Action, ActionType};
 use super::event::{digits, Event, Kind};
-use super::rules::{member, Rules};
+use super::rules::{approves_name_change, member, Rules};
 use crate::ids::is_graph_id;
 
 pub const LAST_EVENT_AT: &str = "last_event_at";
 pub const APPLIED_EVENTS: &str = "applied_events";
+/// The snapshot member that may hold when its health was read, Unix seconds (used when the caller
+/// gives no read time).
+pub const READ_AT: &str = "read_at";
+/// An event is older than a read when it happened more than this many seconds before it: Meta's
+/// clock and the app's may differ, and a Graph read made just after a change may not show it yet.
+/// Within the margin the event is applied as usual.
+pub const READ_REFLECTS_AFTER_SECONDS: i64 = 300;
 /// Fingerprints kept for one field and second (a body rarely holds more than one change per field).
 const MAX_KEYS_PER_SECOND: usize = 32;
 
@@ -36,6 +53,8 @@ pub enum Skip {
     Stale,
     /// Already applied.
     Duplicate,
+    /// A name or quality event older than the snapshot's health read, which already shows it.
+    OlderThanRead,
 }
 
 impl Skip {
@@ -46,6 +65,7 @@ impl Skip {
             Skip::OtherAccount => "other_account",
             Skip::Stale => "stale",
             Skip::Duplicate => "duplicate",
+            Skip::OlderThanRead => "older_than_read",
         }
     }
 }
@@ -71,8 +91,8 @@ fn graph_id(text: &str) -> Option<&str> {
     is_graph_id(text).then_some(text)
 }
 
-/// Identifies one delivery of one change: every member of the event (sorted keys), Meta's value
-/// included.
+/// Identifies one delivery of one change: every member of the event (sorted keys), its
+/// `event_id` and Meta's value included.
 fn fingerprint(event: &Event) -> String {
     let members: Map<String, Value> = event
         .pairs()
@@ -106,6 +126,18 @@ fn elsewhere(snapshot: &Map<String, Value>, event: &Event) -> Option<Skip> {
             return Some(Skip::OtherNumber);
         }
     }
+    // An account alert about one phone number names it by its Graph id.
+    let phone_entity = event
+        .entity_type
+        .as_deref()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("PHONE_NUMBER"));
+    let own_id = member(snapshot, "id").and_then(graph_id);
+    let their_id = event.entity_id.as_deref().and_then(graph_id);
+    if let (true, Some(theirs), Some(own)) = (phone_entity, their_id, own_id) {
+        if theirs != own {
+            return Some(Skip::OtherNumber);
+        }
+    }
     let own_waba = ["business_account_id", "business_id"]
         .iter()
         .find_map(|key| member(snapshot, key).and_then(graph_id));
@@ -116,12 +148,33 @@ fn elsewhere(snapshot: &Map<String, Value>, event: &Event) -> Option<Skip> {
     }
 }
 
-pub fn apply(snapshot: &Map<String, Value>, event: &Event) -> Outcome {
+/// Whether the event is a name or quality event that happened before the health read (see
+/// [`READ_REFLECTS_AFTER_SECONDS`]); `read_at` is the caller's, else the snapshot's [`READ_AT`].
+fn older_than_read(snapshot: &Map<String, Value>, event: &Event, read_at: Option<i64>) -> bool {
+    if !matches!(event.kind, Kind::NameUpdate | Kind::QualityUpdate) {
+        return false;
+    }
+    let read_at = read_at.or_else(|| snapshot.get(READ_AT).and_then(Value::as_i64));
+    match (event.time, read_at) {
+        (Some(time), Some(read_at)) => {
+            time.saturating_add(READ_REFLECTS_AFTER_SECONDS) < read_at
+                && !approves_name_change(snapshot, event)
+        }
+        _ => false,
+    }
+}
+
+/// `read_at`: when the snapshot's health was read, Unix seconds (`None`: the snapshot's
+/// [`READ_AT`] member when it has one).
+pub fn apply(snapshot: &Map<String, Value>, event: &Event, read_at: Option<i64>) -> Outcome {
     if event.kind == Kind::Unknown {
         return skipped(Skip::NotHealth);
     }
     if let Some(skip) = elsewhere(snapshot, event) {
         return skipped(skip);
+    }
+    if older_than_read(snapshot, event, read_at) {
+        return skipped(Skip::OlderThanRead);
     }
     let mut changes = Map::new();
     if let Some(time) = event.time {
@@ -157,6 +210,8 @@ pub fn apply(snapshot: &Map<String, Value>, event: &Event) -> Outcome {
         Kind::AccountUpdate => rules.account_update(),
         Kind::AccountReview => rules.account_review(),
         Kind::CapabilityUpdate => rules.capability_update(),
+        Kind::AccountAlert => rules.account_alert(),
+        Kind::Security => rules.security(),
         Kind::Unknown => {}
     }
     let Rules {

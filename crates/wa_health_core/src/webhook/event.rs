@@ -18,6 +18,12 @@ pub enum Kind {
     AccountReview,
     /// `business_capability_update`: the portfolio's limits.
     CapabilityUpdate,
+    /// `account_alerts`: Meta's alerts about the business, the WABA or a number (limit increases
+    /// deferred or refused, official business account decisions, a lost profile picture, ...).
+    AccountAlert,
+    /// `security`: the number's two-step verification PIN was changed, or its reset asked for or
+    /// done; a stored PIN may no longer be the number's.
+    Security,
     /// Any other field (`messages`, `message_template_status_update`, ...).
     #[default]
     Unknown,
@@ -31,6 +37,8 @@ impl Kind {
             "account_update" => Kind::AccountUpdate,
             "account_review_update" => Kind::AccountReview,
             "business_capability_update" => Kind::CapabilityUpdate,
+            "account_alerts" => Kind::AccountAlert,
+            "security" => Kind::Security,
             _ => Kind::Unknown,
         }
     }
@@ -42,6 +50,8 @@ impl Kind {
             Kind::AccountUpdate => "account_update",
             Kind::AccountReview => "account_review",
             Kind::CapabilityUpdate => "capability_update",
+            Kind::AccountAlert => "account_alert",
+            Kind::Security => "security",
             Kind::Unknown => "unknown",
         }
     }
@@ -88,6 +98,21 @@ pub struct DisconnectionInfo {
     pub initiated_by: Option<String>,
 }
 
+/// An `account_alerts` alert. Meta's reference nests these under `value.alert_info`; the sample
+/// its App Dashboard sends has them directly in `value` (research: account_alerts_*.json); both are
+/// read.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlertInfo {
+    /// `CRITICAL`, `WARNING` or `INFORMATIONAL`.
+    pub alert_severity: Option<String>,
+    /// `ACTIVE` or `NONE`.
+    pub alert_status: Option<String>,
+    /// e.g. `INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED`, `OBA_APPROVED`, `PROFILE_PICTURE_LOST`.
+    pub alert_type: Option<String>,
+    pub alert_description: Option<String>,
+}
+
 /// One change of a webhook body. Every member but `field` may be missing.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -95,9 +120,17 @@ pub struct Event {
     pub field: String,
     /// Derived from `field`; never trusted from outside (see [`Event::normalized`]).
     pub kind: Kind,
-    /// The entry's `id`: the WABA id (older doc examples have placeholders such as "waba-id").
+    /// This change's identity ([`super::identity::event_id`]): the same for every delivery of the
+    /// same change, whatever else the body holds.
+    pub event_id: String,
+    /// The WABA the event concerns: `value.waba_info.waba_id` when the change has one (partner
+    /// `account_update` events, whose entry is the partner's business portfolio), else the entry's
+    /// `id` (older doc examples have placeholders such as "waba-id").
     pub waba_id: Option<String>,
-    /// The entry's `time`, Unix seconds.
+    /// The entry's `id` as Meta sent it: the WABA, or for partner events the partner's portfolio.
+    pub entry_id: Option<String>,
+    /// The entry's `time`, Unix seconds (a fractional time rounded down); `None` when absent or not
+    /// a time that fits.
     pub time: Option<i64>,
     /// `value.phone_number` (account_update; present in older shapes only).
     pub phone_number: Option<String>,
@@ -114,6 +147,13 @@ pub struct Event {
     pub restriction_info: Vec<Restriction>,
     pub violation_info: Option<ViolationInfo>,
     pub disconnection_info: Option<DisconnectionInfo>,
+    /// `value.entity_type` (account_alerts): `BUSINESS`, `WABA`, `PHONE_NUMBER`, ...
+    pub entity_type: Option<String>,
+    /// `value.entity_id` (account_alerts): the id of that business, WABA or phone number.
+    pub entity_id: Option<String>,
+    pub alert_info: Option<AlertInfo>,
+    /// `value.requester` (security): who asked for a PIN reset.
+    pub requester: Option<String>,
     /// Meta's `value` object as it came.
     pub value: Map<String, Value>,
 }
@@ -128,10 +168,16 @@ pub fn text(value: Option<&Value>) -> Option<String> {
     }
 }
 
-/// A Unix time: an integer, or a string of digits; anything else is `None`.
+/// A Unix time: an integer, a number with a fraction (rounded down), or a string of digits;
+/// anything else, and a time that does not fit in an i64, is `None`.
 pub fn unix_time(value: Option<&Value>) -> Option<i64> {
+    // i64::MAX as f64 rounds up to 2^63, itself out of range.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     match value {
-        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::Number(n)) => n.as_i64().or_else(|| {
+            let f = n.as_f64()?.floor();
+            (f.is_finite() && (-LIMIT..LIMIT).contains(&f)).then_some(f as i64)
+        }),
         Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
             s.parse().ok()
         }
@@ -152,14 +198,24 @@ fn object<'a>(value: &'a Map<String, Value>, key: &str) -> Option<&'a Map<String
 
 impl Event {
     /// The event for one change whose `field` is known; `value` is the change's `value` object
-    /// (empty when Meta sent none or not an object).
+    /// (empty when Meta sent none or not an object), `event_id` its identity.
     pub fn from_change(
         field: &str,
-        waba_id: Option<String>,
+        entry_id: Option<String>,
         time: Option<i64>,
         value: Map<String, Value>,
+        event_id: String,
     ) -> Event {
         let get = |key: &str| text(value.get(key));
+        let waba_info_id = object(&value, "waba_info").and_then(|info| text(info.get("waba_id")));
+        // The reference's alert_info, else the same members directly in value (the dashboard's).
+        let alert_source = object(&value, "alert_info").unwrap_or(&value);
+        let alert_info = AlertInfo {
+            alert_severity: text(alert_source.get("alert_severity")),
+            alert_status: text(alert_source.get("alert_status")),
+            alert_type: text(alert_source.get("alert_type")),
+            alert_description: text(alert_source.get("alert_description")),
+        };
         let limits = Limits {
             current_limit: limit(value.get("current_limit")),
             old_limit: limit(value.get("old_limit")),
@@ -179,10 +235,13 @@ impl Event {
                 .collect(),
             _ => Vec::new(),
         };
+        let kind = Kind::of(field);
         Event {
             field: field.to_owned(),
-            kind: Kind::of(field),
-            waba_id,
+            kind,
+            event_id,
+            waba_id: waba_info_id.or_else(|| entry_id.clone()),
+            entry_id,
             time,
             phone_number: get("phone_number"),
             display_phone_number: get("display_phone_number"),
@@ -203,6 +262,11 @@ impl Event {
                 reason: text(d.get("reason")),
                 initiated_by: text(d.get("initiated_by")),
             }),
+            entity_type: get("entity_type"),
+            entity_id: get("entity_id"),
+            alert_info: (kind == Kind::AccountAlert && alert_info != AlertInfo::default())
+                .then_some(alert_info),
+            requester: get("requester"),
             value,
         }
     }
@@ -219,7 +283,9 @@ impl Event {
         vec![
             ("field", json!(self.field)),
             ("kind", json!(self.kind.as_str())),
+            ("event_id", json!(self.event_id)),
             ("waba_id", json!(self.waba_id)),
+            ("entry_id", json!(self.entry_id)),
             ("time", json!(self.time)),
             ("phone_number", json!(self.phone_number)),
             ("display_phone_number", json!(self.display_phone_number)),
@@ -244,6 +310,13 @@ impl Event {
                 "disconnection_info",
                 to_json(serde_json::to_value(&self.disconnection_info)),
             ),
+            ("entity_type", json!(self.entity_type)),
+            ("entity_id", json!(self.entity_id)),
+            (
+                "alert_info",
+                to_json(serde_json::to_value(&self.alert_info)),
+            ),
+            ("requester", json!(self.requester)),
             ("value", Value::Object(self.value.clone())),
         ]
     }

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod apply;
 pub mod event;
+pub mod identity;
 pub mod parse;
 mod rules;
 pub mod signature;

@@ -10,15 +10,20 @@
 use serde_json::{Map, Value};
 
 use super::event::{text, unix_time, Event};
+use super::identity::event_id;
 
-/// Largest body parsed. Meta's health events are a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest body accepted: 4 MiB. Meta: "Webhook payloads can be up to 3 MB." (webhooks overview,
+/// "Payload size", updated Dec 2, 2025; research/meta/NOTES.md, section 5). A health event is a
+/// few hundred bytes, but the endpoint sees every field of the app's subscription (a `messages`
+/// body with many changes included) before it can tell them apart, so the cap admits Meta's
+/// largest, whether Meta's MB is 10^6 or 2^20 bytes, with a third to spare.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Deepest nesting of arrays and objects accepted (the envelope itself uses 5 levels).
 pub const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {
-    #[error("webhook body too large: {0} bytes (at most 1 MiB)")]
+    #[error("webhook body too large: {0} bytes (at most {max} bytes)", max = MAX_BODY_BYTES)]
     TooLarge(usize),
     #[error("webhook body nested too deeply (over {MAX_DEPTH} levels)")]
     TooDeep,
@@ -80,7 +85,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<Event>, PayloadError> {
         let Value::Object(mut entry) = entry else {
             return Err(PayloadError::WrongShape("an entry is not an object"));
         };
-        let waba_id = text(entry.get("id"));
+        let entry_id = text(entry.get("id"));
         let time = unix_time(entry.get("time"));
         let changes = match entry.remove("changes") {
             None | Some(Value::Null) => continue,
@@ -95,11 +100,24 @@ pub fn parse(body: &[u8]) -> Result<Vec<Event>, PayloadError> {
                 continue;
             };
             let field = field.clone();
-            let value = match change.remove("value") {
+            let raw_value = change.remove("value");
+            let id = event_id(
+                entry.get("id"),
+                entry.get("time"),
+                &field,
+                raw_value.as_ref(),
+            );
+            let value = match raw_value {
                 Some(Value::Object(value)) => value,
                 _ => Map::new(),
             };
-            events.push(Event::from_change(&field, waba_id.clone(), time, value));
+            events.push(Event::from_change(
+                &field,
+                entry_id.clone(),
+                time,
+                value,
+                id,
+            ));
         }
     }
     Ok(events)
@@ -241,6 +259,11 @@ mod tests {
                 PayloadError::WrongShape(""),
             ),
             (vec![b' '; MAX_BODY_BYTES + 1], PayloadError::TooLarge(0)),
+            // Meta's documented largest ("up to 3 MB") is not too large: only not JSON.
+            (
+                vec![b' '; 3 * 1024 * 1024],
+                PayloadError::NotJson(String::new()),
+            ),
             ("[".repeat(65).into_bytes(), PayloadError::TooDeep),
             (vec![0xff, 0xfe], PayloadError::NotJson(String::new())),
         ];
@@ -260,6 +283,88 @@ mod tests {
             parse(within.as_bytes()),
             Err(PayloadError::WrongShape(_))
         ));
+    }
+
+    #[test]
+    fn times_that_are_absent_fractional_or_too_large_still_parse() {
+        let body = |time: &str| {
+            format!(
+                r#"{{"entry":[{{"id":"1","time":{time},"changes":[{{"field":"security","value":{{"event":"PIN_CHANGED"}}}}]}}]}}"#
+            )
+        };
+        let time_of = |time: &str| parse(body(time).as_bytes()).unwrap()[0].time;
+        assert_eq!(time_of("1739321024"), Some(1739321024));
+        assert_eq!(time_of("1739321024.75"), Some(1739321024));
+        assert_eq!(time_of("\"1739321024\""), Some(1739321024));
+        assert_eq!(time_of("99999999999999999999"), None);
+        assert_eq!(time_of("9223372036854775808"), None);
+        assert_eq!(time_of("1e300"), None);
+        assert_eq!(time_of("null"), None);
+        let untimed = r#"{"entry":[{"id":"1","changes":[{"field":"security","value":{}}]}]}"#;
+        assert_eq!(parse(untimed.as_bytes()).unwrap()[0].time, None);
+        // Each still has an identity of its own, the same on every delivery.
+        let ids: Vec<String> = [
+            "1739321024",
+            "1739321024.75",
+            "99999999999999999999",
+            "null",
+        ]
+        .iter()
+        .map(|t| parse(body(t).as_bytes()).unwrap()[0].event_id.clone())
+        .collect();
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len());
+        assert_eq!(
+            parse(body("99999999999999999999").as_bytes()).unwrap()[0].event_id,
+            ids[2]
+        );
+    }
+
+    #[test]
+    fn every_change_of_a_body_has_its_own_identity_and_a_redelivery_the_same() {
+        // 40 changes of one field in one second, and one change twice.
+        let mut changes: Vec<Value> = (0..40)
+            .map(|i| json!({"field": "phone_number_quality_update",
+                "value": {"display_phone_number": "15550783881", "event": "FLAGGED", "current_limit": format!("TIER_{i}K")}}))
+            .collect();
+        changes.push(changes[0].clone());
+        let body = json!({"object": "whatsapp_business_account",
+            "entry": [{"id": "102290129340398", "time": 1739321024, "changes": changes}]});
+        let first = parse(body.to_string().as_bytes()).unwrap();
+        let again = parse(body.to_string().as_bytes()).unwrap();
+        assert_eq!(first.len(), 41);
+        let ids: Vec<&str> = first.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            again
+                .iter()
+                .map(|e| e.event_id.as_str())
+                .collect::<Vec<_>>()
+        );
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 40);
+        assert_eq!(ids[0], ids[40]);
+        // The same change alone in a body, or next to others, is the same event.
+        let alone = json!({"entry": [{"time": 1739321024, "id": "102290129340398", "changes": [changes[3].clone()]}]});
+        assert_eq!(
+            parse(alone.to_string().as_bytes()).unwrap()[0].event_id,
+            ids[3]
+        );
+    }
+
+    #[test]
+    fn partner_events_name_the_customer_waba() {
+        let events = parse(&fixture("account_update_partner_app_uninstalled.json")).unwrap();
+        assert_eq!(events[0].waba_id.as_deref(), Some("184943124712545"));
+        assert_eq!(events[0].entry_id.as_deref(), Some("2949482758682047"));
+        let events = parse(&fixture("account_update_partner_added.json")).unwrap();
+        assert_eq!(events[0].waba_id.as_deref(), Some("980198427658004"));
+        let events = parse(&fixture("phone_number_name_update_approved.json")).unwrap();
+        assert_eq!(events[0].waba_id, events[0].entry_id);
     }
 
     #[test]

@@ -5,8 +5,28 @@ use serde_json::{Map, Value};
 
 use super::action::{Action, ActionType};
 use super::event::Event;
-use crate::decision::{decide, name_in_review, name_status_approved};
+use crate::decision::{decide, name_in_review, name_status_approved, Reason};
 use crate::normalize::normalized;
+use crate::text::{one_line, single_line_value};
+
+/// Longest value of Meta's (a name, a reason, an event) quoted in a message, in characters.
+const MAX_QUOTED_CHARS: usize = 128;
+/// Longest message, in characters.
+const MAX_MESSAGE_CHARS: usize = 1024;
+
+/// A value of Meta's as a message quotes it: on one line, bounded.
+fn quote(text: &str) -> String {
+    one_line(text, MAX_QUOTED_CHARS)
+}
+
+/// Whether the event approves a display name of a number that is already registered: a name
+/// change, which takes effect only once the number is registered again. Meta's payload does not
+/// say whether a review was a first one or a change; the number's state does (research/meta/NOTES.md,
+/// section 5: "compare with the number's state").
+pub(super) fn approves_name_change(snapshot: &Map<String, Value>, event: &Event) -> bool {
+    normalized(event.decision.as_deref()).as_deref() == Some("APPROVED")
+        && decide(snapshot).reason == Reason::Provisioned
+}
 
 /// The snapshot's member `key` when it is a JSON string.
 pub(super) fn member<'a>(snapshot: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -92,14 +112,17 @@ impl<'a> Rules<'a> {
             .cloned();
         named
             .or_else(|| self.current("display_phone_number"))
-            .map_or_else(|| "the number".into(), |n| format!("number {n}"))
+            .map_or_else(|| "the number".into(), |n| format!("number {}", quote(&n)))
     }
 
     /// Meta's facts for an action's `meta`: every member of the event that is set.
     fn meta(&self) -> Map<String, Value> {
         let mut meta = Map::new();
         for (key, value) in self.event.pairs() {
-            let skip = matches!(key, "field" | "kind" | "waba_id" | "time" | "value");
+            let skip = matches!(
+                key,
+                "field" | "kind" | "event_id" | "waba_id" | "entry_id" | "time" | "value"
+            );
             let empty = value.is_null() || value.as_array().is_some_and(Vec::is_empty);
             if !skip && !empty {
                 meta.insert(key.into(), value);
@@ -113,7 +136,8 @@ impl<'a> Rules<'a> {
         self.actions.push(Action {
             kind,
             reason,
-            message,
+            // Each of Meta's values is quoted already; this bounds the whole.
+            message: one_line(&message, MAX_MESSAGE_CHARS),
             meta,
         });
     }
@@ -127,17 +151,23 @@ impl<'a> Rules<'a> {
         );
         let message = format!(
             "Meta sent {} {}; read the health again for what changed.",
-            self.event.field,
-            what.unwrap_or_default()
+            quote(&self.event.field),
+            quote(&what.unwrap_or_default())
         );
         self.act(ActionType::Refresh, reason, message);
     }
 
     pub fn name_update(&mut self) {
-        let requested = self.event.requested_verified_name.clone();
+        // Stored as the number's name: one line, whatever Meta's text holds.
+        let requested = self
+            .event
+            .requested_verified_name
+            .as_deref()
+            .map(single_line_value)
+            .filter(|name| !name.is_empty());
         let name = requested
             .as_deref()
-            .map_or_else(String::new, |n| format!(" \"{n}\""));
+            .map_or_else(String::new, |n| format!(" \"{}\"", quote(n)));
         let name_approved = name_status_approved(self.current("name_status").as_deref());
         let change_pending = name_in_review(self.current("new_name_status").as_deref());
         match normalized(self.event.decision.as_deref()).as_deref() {
@@ -159,6 +189,15 @@ impl<'a> Rules<'a> {
                         before.reason.as_str()
                     );
                     self.act(ActionType::RegisterNow, "display_name_approved", message);
+                } else if approves_name_change(self.snapshot, self.event) {
+                    // Meta's registration page (updated Jun 26, 2026): "After approval, re-register
+                    // your phone number ... Re-registering before approval has no effect"; the
+                    // display names page: "you have 14 days to re-register the phone number".
+                    let message = format!(
+                        "Meta approved the display name change{name} of {}, which is registered: register it again now for the new name to take effect (within 14 days of the approval).",
+                        self.number()
+                    );
+                    self.act(ActionType::RegisterNow, "name_change", message);
                 } else {
                     self.refresh("display_name_approved");
                 }
@@ -175,7 +214,7 @@ impl<'a> Rules<'a> {
                     .event
                     .rejection_reason
                     .as_deref()
-                    .unwrap_or("no reason given");
+                    .map_or_else(|| "no reason given".into(), quote);
                 let message = format!(
                     "Meta rejected the display name{name} of {} ({why}).",
                     self.number()
@@ -235,7 +274,7 @@ impl<'a> Rules<'a> {
             _ => self.refresh("quality_update"),
         }
         if down || event.as_deref() == Some("DOWNGRADE") {
-            let limit = new_limit.map_or_else(|| "unknown".into(), |l| l.to_string());
+            let limit = new_limit.map_or_else(|| "unknown".into(), |l| quote(&l.to_string()));
             let message = format!("Meta lowered the messaging limit of {number} (now {limit}).");
             self.act(ActionType::NotifyRisk, "limit_down", message);
         }
@@ -246,7 +285,10 @@ impl<'a> Rules<'a> {
         match normalized(self.event.event.as_deref()).as_deref() {
             Some("DISABLED_UPDATE") => {
                 let ban = self.event.ban_info.clone().unwrap_or_default();
-                let date = ban.waba_ban_date.unwrap_or_else(|| "no date given".into());
+                let date = ban
+                    .waba_ban_date
+                    .as_deref()
+                    .map_or_else(|| "no date given".into(), quote);
                 match normalized(ban.waba_ban_state.as_deref()).as_deref() {
                     Some("DISABLE") => {
                         self.set_status("BANNED");
@@ -268,7 +310,7 @@ impl<'a> Rules<'a> {
                     .and_then(|v| v.violation_type.clone());
                 let message = format!(
                     "Meta reports a policy violation ({}) on the WhatsApp Business Account of {number}.",
-                    kind.as_deref().unwrap_or("type not given")
+                    kind.as_deref().map_or_else(|| "type not given".into(), quote)
                 );
                 self.act(ActionType::NotifyRisk, "violation", message);
             }
@@ -278,7 +320,7 @@ impl<'a> Rules<'a> {
                     .event
                     .restriction_info
                     .iter()
-                    .filter_map(|r| r.restriction_type.clone())
+                    .filter_map(|r| r.restriction_type.as_deref().map(quote))
                     .collect();
                 let message = format!(
                     "Meta restricted the WhatsApp Business Account of {number} ({}).",
@@ -300,7 +342,7 @@ impl<'a> Rules<'a> {
                     .and_then(|d| d.reason.clone());
                 let message = format!(
                     "Meta reports {event} for the WhatsApp Business Account of {number}{}: the app no longer has access; the channel needs a new authorization.",
-                    reason.map_or_else(String::new, |r| format!(" ({r})"))
+                    reason.map_or_else(String::new, |r| format!(" ({})", quote(&r)))
                 );
                 self.act(ActionType::Reauthorize, "partner_removed", message);
             }
@@ -341,7 +383,7 @@ impl<'a> Rules<'a> {
     pub fn capability_update(&mut self) {
         let (new_limit, down) = self.limit_change();
         if down {
-            let limit = new_limit.map_or_else(|| "unknown".into(), |l| l.to_string());
+            let limit = new_limit.map_or_else(|| "unknown".into(), |l| quote(&l.to_string()));
             let message = format!(
                 "Meta lowered the business portfolio's messaging limit (now {limit}) for {}.",
                 self.number()
@@ -349,5 +391,72 @@ impl<'a> Rules<'a> {
             self.act(ActionType::NotifyRisk, "limit_down", message);
         }
         self.refresh("capability_update");
+    }
+
+    /// `account_alerts`: a risk when Meta says CRITICAL or WARNING and the alert is not resolved
+    /// (`alert_status` NONE), news otherwise.
+    pub fn account_alert(&mut self) {
+        let info = self.event.alert_info.clone().unwrap_or_default();
+        let severity = normalized(info.alert_severity.as_deref());
+        let resolved = normalized(info.alert_status.as_deref()).as_deref() == Some("NONE");
+        let risky = !resolved
+            && !matches!(severity.as_deref(), Some("INFORMATIONAL"))
+            && severity.is_some();
+        let entity = match (&self.event.entity_type, &self.event.entity_id) {
+            (Some(t), Some(id)) => format!("{} {}", quote(t), quote(id)),
+            (Some(t), None) => quote(t),
+            _ => "the WhatsApp Business Account".into(),
+        };
+        let message = format!(
+            "Meta alert{} on {entity} of {}: {}{}.",
+            severity.map_or_else(String::new, |s| format!(" ({})", quote(&s))),
+            self.number(),
+            info.alert_type
+                .as_deref()
+                .map_or_else(|| "type not given".into(), quote),
+            info.alert_description
+                .as_deref()
+                .map_or_else(String::new, |d| format!(" ({})", quote(d)))
+        );
+        let kind = if risky {
+            ActionType::NotifyRisk
+        } else {
+            ActionType::Notify
+        };
+        self.act(kind, "account_alert", message);
+    }
+
+    /// `security`: the two-step verification PIN changed, or its reset was asked for or done
+    /// (Meta's security webhook reference, Oct 22, 2025). Each makes the stored PIN untrustworthy.
+    pub fn security(&mut self) {
+        let number = self.number();
+        let requester = self
+            .event
+            .requester
+            .as_deref()
+            .map_or_else(String::new, |r| format!(" (requester {})", quote(r)));
+        let (reason, message) = match normalized(self.event.event.as_deref()).as_deref() {
+            Some("PIN_CHANGED") => (
+                "pin_changed",
+                format!("The two-step verification PIN of {number} was changed in WhatsApp Manager: the stored PIN is no longer the number's, and registering with it would fail (133005)."),
+            ),
+            Some("PIN_RESET_REQUEST") => (
+                "pin_reset_requested",
+                format!("A reset of the two-step verification PIN of {number} was requested{requester}: once it is done the stored PIN is no longer the number's."),
+            ),
+            Some("PIN_REQUEST_SUCCESS") => (
+                "pin_reset",
+                format!("Two-step verification of {number} was turned off{requester}: the stored PIN is no longer set on the number; the next registration sets the PIN it is given."),
+            ),
+            other => {
+                let message = format!(
+                    "Meta sent a security event ({}) for {number}; check the number's two-step verification in WhatsApp Manager.",
+                    other.map_or_else(|| "no event given".into(), quote)
+                );
+                self.act(ActionType::Notify, "security_event", message);
+                return;
+            }
+        };
+        self.act(ActionType::MarkPinStale, reason, message);
     }
 }

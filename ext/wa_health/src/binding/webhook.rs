@@ -9,6 +9,8 @@ use serde_json::Value as Json;
 
 use super::convert::{json_to_ruby, json_to_ruby_symbols, ruby_to_json};
 use super::errors::{panic_error, raise};
+use super::graph::FIBER_SECRETS_KEY;
+use wa_health_core::secrets;
 use wa_health_core::webhook::action::Action;
 use wa_health_core::webhook::apply::apply;
 use wa_health_core::webhook::event::Event;
@@ -33,13 +35,17 @@ fn event_to_ruby(ruby: &Ruby, event: &Event) -> RHash {
     hash
 }
 
-fn action_to_ruby(ruby: &Ruby, action: &Action) -> RHash {
+/// The action as a Hash; `event_id` is the event's, so that whatever performs the action later
+/// (WaHealth::EventJob) can tell one event's actions from another's.
+fn action_to_ruby(ruby: &Ruby, action: &Action, event_id: &str) -> RHash {
     let hash = ruby.hash_new();
     let _ = hash.aset(ruby.to_symbol("type"), ruby.to_symbol(action.kind.as_str()));
     let _ = hash.aset(ruby.to_symbol("reason"), ruby.to_symbol(action.reason));
     let _ = hash.aset(ruby.to_symbol("message"), action.message.as_str());
     let meta = Json::Object(action.meta.clone());
     let _ = hash.aset(ruby.to_symbol("meta"), json_to_ruby_symbols(ruby, &meta));
+    let event_id = (!event_id.is_empty()).then_some(event_id);
+    let _ = hash.aset(ruby.to_symbol("event_id"), event_id);
     hash
 }
 
@@ -99,8 +105,24 @@ pub fn challenge(
     })
 }
 
-/// `Native.apply_event(snapshot, event)`: `{changes: {String => value}, actions: [...], skipped: Symbol or nil}`.
-pub fn apply_event(ruby: &Ruby, snapshot: Option<Value>, event: Value) -> Result<RHash, Error> {
+/// `Native.log_line(text, values)`: the text without `values`, this fiber's `WaHealth::Redaction`
+/// values or anything shaped like a Meta token, on one line.
+pub fn log_line(ruby: &Ruby, text: String, values: Vec<String>) -> Result<String, Error> {
+    guarded(ruby, || {
+        let fiber: Option<Vec<String>> = ruby.thread_current().local_aref(FIBER_SECRETS_KEY)?;
+        let all = values.iter().chain(fiber.iter().flatten()).map(String::as_str);
+        Ok(secrets::log_line(&text, all))
+    })
+}
+
+/// `Native.apply_event(snapshot, event, read_at)`: `{changes: {String => value}, actions: [...],
+/// skipped: Symbol or nil}`; `read_at`: when the snapshot was read, Unix seconds, or nil.
+pub fn apply_event(
+    ruby: &Ruby,
+    snapshot: Option<Value>,
+    event: Value,
+    read_at: Option<i64>,
+) -> Result<RHash, Error> {
     guarded(ruby, || {
         let snapshot = match snapshot.map(|s| ruby_to_json(ruby, s)).transpose()? {
             None | Some(Json::Null) => serde_json::Map::new(),
@@ -118,7 +140,8 @@ pub fn apply_event(ruby: &Ruby, snapshot: Option<Value>, event: Value) -> Result
                 format!("event is not a WaHealth::Webhook event ({e})"),
             )
         })?;
-        let outcome = apply(&snapshot, &event.normalized());
+        let event = event.normalized();
+        let outcome = apply(&snapshot, &event, read_at);
         let answer = ruby.hash_new();
         let changes = ruby.hash_new();
         for (key, value) in &outcome.changes {
@@ -127,7 +150,7 @@ pub fn apply_event(ruby: &Ruby, snapshot: Option<Value>, event: Value) -> Result
         answer.aset(ruby.to_symbol("changes"), changes)?;
         let actions = ruby.ary_new_capa(outcome.actions.len());
         for action in &outcome.actions {
-            actions.push(action_to_ruby(ruby, action))?;
+            actions.push(action_to_ruby(ruby, action, &event.event_id))?;
         }
         answer.aset(ruby.to_symbol("actions"), actions)?;
         let skipped = outcome

@@ -3,6 +3,8 @@
 require "json"
 require "uri"
 require_relative "sender"
+require_relative "account_deliveries"
+require_relative "delivery_faults"
 
 module WaHealth
   module Testing
@@ -12,7 +14,13 @@ module WaHealth
       # (X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>). Bodies take the shapes of
       # spec/fixtures/meta/webhooks, named at each method. Delivery is synchronous and happens once: a
       # method returns the callback's HTTP status (nil when no callback is set: the state still changes).
+      # What Meta also does is asked for explicitly: deliver the same body again, several at once
+      # (redeliver: Meta retries a body it got no 200 for, and duplicates it when several apps subscribe),
+      # or out of order (time: on any method dates the event, so a later call can carry an earlier time).
       module Deliveries
+        include AccountDeliveries
+        include DeliveryFaults
+
         # One POST the fake made: the field, the exact body sent and the callback's HTTP status.
         Delivery = Struct.new(:field, :body, :status, keyword_init: true)
 
@@ -46,34 +54,36 @@ module WaHealth
           @delivery_lock.synchronize { @delivery_log.dup }
         end
 
-        # Meta approves the number's display name: name_status APPROVED (new_name_status for a name change
-        # in review), and register stops answering 2388001. Delivers a phone_number_name_update APPROVED
-        # (phone_number_name_update_approved.json).
-        def approve_display_name(phone_number_id, business_account: nil)
+        # Meta approves the number's display name: name_status APPROVED, and register stops answering
+        # 2388001; for a name change in review (request_display_name_change), new_name_status APPROVED and
+        # the new name becomes verified_name (Meta's display names page: approval updates the name; the
+        # number must then be registered again for it to take effect). Delivers a phone_number_name_update
+        # APPROVED with the name as requested_verified_name (phone_number_name_update_approved.json).
+        def approve_display_name(phone_number_id, business_account: nil, time: nil)
           name = nil
           update_node(phone_number_id) do |node|
             name = decide_name(node, "APPROVED")
             node["display_name_ready"] = true
           end
-          deliver_name_update(phone_number_id, business_account, "APPROVED", name, nil)
+          deliver_name_update(phone_number_id, business_account, "APPROVED", name, nil, time: time)
         end
 
         # Meta rejects the display name: name_status DECLINED (new_name_status for a name change), and
         # register keeps answering 2388001. Delivers a phone_number_name_update REJECTED with reason (the
         # approval fixture's shape with Meta's rejection_reason filled in, as its reference page shows).
-        def reject_display_name(phone_number_id, reason:, business_account: nil)
+        def reject_display_name(phone_number_id, reason:, business_account: nil, time: nil)
           name = nil
           update_node(phone_number_id) do |node|
             name = decide_name(node, "DECLINED")
             node["display_name_ready"] = false unless node.dig("fields", "name_status") == "APPROVED"
           end
-          deliver_name_update(phone_number_id, business_account, "REJECTED", name, reason.to_s)
+          deliver_name_update(phone_number_id, business_account, "REJECTED", name, reason.to_s, time: time)
         end
 
         # Meta flags the number for low quality: quality_rating RED, status FLAGGED. Delivers a
         # phone_number_quality_update FLAGGED with the number's current_limit
         # (phone_number_quality_update_flagged_tier_10k.json).
-        def flag(phone_number_id, business_account: nil)
+        def flag(phone_number_id, business_account: nil, time: nil)
           limit = nil
           update_node(phone_number_id) do |node|
             node["fields"].merge!("quality_rating" => "RED", "status" => "FLAGGED")
@@ -81,7 +91,7 @@ module WaHealth
           end
           value = { "display_phone_number" => display_digits(phone_number_id), "event" => "FLAGGED",
                     "current_limit" => limit }.compact
-          deliver_change(waba_of(phone_number_id, business_account), "phone_number_quality_update", value)
+          deliver_change(waba_of(phone_number_id, business_account), "phone_number_quality_update", value, time)
         end
 
         # Meta restricts the WABA. Delivers an account_update ACCOUNT_RESTRICTION with restriction_info
@@ -96,10 +106,11 @@ module WaHealth
                          { "event" => "ACCOUNT_RESTRICTION", "restriction_info" => info })
         end
 
-        # Signs and POSTs body to the callback as it is: a String byte for byte (e.g. a corpus fixture's
-        # body), a Hash as JSON. Returns the HTTP status, or nil when no callback is set.
+        # Signs and POSTs body to the callback as it is: a String byte for byte (e.g. a corpus fixture's body),
+        # a Hash as JSON. Returns the HTTP status, or nil when no callback is set or deliveries are held.
         def deliver_webhook(body, field: nil)
           raw = body.is_a?(String) ? body.b : JSON.generate(body)
+          return nil if @delivery_lock.synchronize { @held&.push([raw, field]) }
           return nil unless webhook_callback
 
           secret = @app_secret or raise WaHealth::Error, "FakeGraph has no app_secret to sign webhooks with"
@@ -110,25 +121,34 @@ module WaHealth
 
         private
 
-        def deliver_name_update(phone_number_id, business_account, decision, name, reason)
+        def deliver_name_update(phone_number_id, business_account, decision, name, reason, time: nil)
           value = { "display_phone_number" => display_digits(phone_number_id), "decision" => decision,
                     "requested_verified_name" => name, "rejection_reason" => reason }
-          deliver_change(waba_of(phone_number_id, business_account), "phone_number_name_update", value)
+          deliver_change(waba_of(phone_number_id, business_account), "phone_number_name_update", value, time)
         end
 
-        # The envelope of Meta's examples: entry (WABA id, time of the change, changes) then object.
-        def deliver_change(waba_id, field, value)
-          body = { "entry" => [{ "id" => waba_id, "time" => Time.now.to_i,
+        # The envelope of Meta's examples: entry (id, time: a Time or Unix seconds, default now; changes), object.
+        def deliver_change(entry_id, field, value, time = nil)
+          body = { "entry" => [{ "id" => entry_id, "time" => (time || Time.now).to_i,
                                  "changes" => [{ "value" => value, "field" => field }] }], "object" => OBJECT }
           deliver_webhook(body, field: field)
         end
 
-        # Sets the name's review outcome on the node and returns the name under review.
+        # Sets the name's review outcome on the node and returns the name under review: a name change's new
+        # name (which becomes verified_name when approved), else the current one.
         def decide_name(node, status)
           fields = node["fields"]
-          key = fields["new_name_status"] == "PENDING_REVIEW" ? "new_name_status" : "name_status"
-          fields[key] = status
+          return decide_name_change(fields, status) if fields["new_name_status"] == "PENDING_REVIEW"
+
+          fields["name_status"] = status
           fields["verified_name"]
+        end
+
+        def decide_name_change(fields, status)
+          fields["new_name_status"] = status
+          name = fields["new_display_name"] || fields["verified_name"]
+          fields["verified_name"] = name if status == "APPROVED"
+          name
         end
 
         # Meta sends the display number as digits ("15550783881" for "+1 555-078-3881").

@@ -10,7 +10,8 @@ Rails.application.config.to_prepare do
     config = channel.provider_config
     { phone_number_id: config["phone_number_id"], access_token: config["api_key"],
       business_account_id: config["business_account_id"],
-      pin: config["verification_pin"] } # read only by WaHealth::EventJob's register_now
+      pin: config["verification_pin"], # read only by WaHealth::EventJob's register_now
+      pin_stale: config["verification_pin_stale"] } # set by Meta's security webhook (step 7)
   end
 
   # (channel id, health Hash or error) -> persist. Idempotent: Sidekiq runs a job again after a crash.
@@ -20,7 +21,8 @@ Rails.application.config.to_prepare do
     when Hash
       report = WaHealth::Report.new(result, previous: channel.health_snapshot)
       Rails.logger.warn("[wa_health] channel #{channel_id} is at risk") if report.risk_changed?
-      channel.update!(health_snapshot: report.as_json)
+      # Keeps what the snapshot remembers of Meta's events, so that one delivered late stays late (step 7).
+      channel.update!(health_snapshot: WaHealth.carry_event_memory(report.as_json, channel.health_snapshot))
     when WaHealth::AuthorizationError then channel.authorization_error!
     else Rails.logger.warn("[wa_health] sweep: channel #{channel_id}: #{result.class}: #{result.message}")
     end
@@ -30,7 +32,8 @@ Rails.application.config.to_prepare do
   WaHealth.registration_sink = lambda do |channel_id, pin_or_error|
     channel = Channel::Whatsapp.find_by(id: channel_id) or next
     if pin_or_error.is_a?(String)
-      channel.update!(provider_config: channel.provider_config.merge("verification_pin" => pin_or_error))
+      config = channel.provider_config.merge("verification_pin" => pin_or_error).except("verification_pin_stale")
+      channel.update!(provider_config: config)
     else
       Rails.logger.warn("[wa_health] registration of channel #{channel_id} failed: #{pin_or_error.message}")
     end

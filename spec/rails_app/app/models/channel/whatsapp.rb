@@ -47,8 +47,10 @@ module Channel
       ).perform
     end
 
-    # WaHealth.event_handler (docs/chatwoot-guide.md, step 7): every Cloud API channel of the event's WABA
-    # applies it to its snapshot; network work goes to WaHealth::EventJob.
+    # WaHealth.event_handler (docs/chatwoot-guide.md, step 7): every Cloud API channel of the WABA the event
+    # concerns (for partner events the customer's, from waba_info) applies it to its snapshot; network work
+    # goes to WaHealth::EventJob. WaHealth::WebhookEndpoint calls this once per event (its event ledger
+    # skips Meta's duplicates and retries), and again only when it raised or ran out of time.
     def self.receive_health_event(event)
       where(provider: "whatsapp_cloud").where("provider_config ->> 'business_account_id' = ?", event[:waba_id])
                                        .find_each { |channel| channel.apply_health_event(event) }
@@ -60,10 +62,19 @@ module Channel
       actions.each do |action|
         case action[:type]
         when :reauthorize then prompt_reauthorization!
+        when :mark_pin_stale then mark_pin_stale!(action)
         when :notify_risk then Rails.logger.warn("[wa_health] channel #{id}: #{action[:message]}")
+        when :notify then Rails.logger.info("[wa_health] channel #{id}: #{action[:message]}")
         end
       end
       WaHealth::EventJob.enqueue(id, actions)
+    end
+
+    # Meta's security webhook: the PIN kept here may no longer be the number's (the resolver says so to
+    # WaHealth::EventJob, which then does not register with it); a PIN Meta accepts again clears it.
+    def mark_pin_stale!(action)
+      update!(provider_config: provider_config.merge("verification_pin_stale" => action[:reason].to_s))
+      Rails.logger.warn("[wa_health] channel #{id}: #{action[:message]}")
     end
 
     private
