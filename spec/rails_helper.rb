@@ -51,6 +51,8 @@ RSpec.configure do |config|
   # After spec_helper's WaHealth.reset_config!: the app's settings back, as its boot left them.
   config.before(:each, :rails) do
     WaHealth::Railtie.apply(Rails.application.config.wa_health)
+    # In production the ledger is Sidekiq's Redis; these specs run no redis-server.
+    WaHealth.config.event_ledger = WaHealth::EventLedger.new(WaHealth::EventLedger::MemoryStore.new)
     Rails.application.reloader.prepare! # config/initializers/wa_health.rb's to_prepare: resolver and sinks
     RailsAppHelpers::TABLES.each { |table| ActiveRecord::Base.connection.execute("DELETE FROM #{table}") }
     RailsApp::LOG.truncate(0)

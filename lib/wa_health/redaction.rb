@@ -16,10 +16,26 @@ module WaHealth
       previous = Thread.current[key]
       added = values.flatten.compact.map(&:to_s).reject(&:empty?)
       Thread.current[key] = (Array(previous) + added).uniq.freeze
+      Thread.current[REMEMBERED]&.concat(added)
       yield
     ensure
       Thread.current[key] = previous
     end
+
+    # Runs the block, adding to `seen` every value also_redacting is given within it, also once its own
+    # block has ended: WaHealth::WebhookEndpoint logs an event_handler's error after the handler's
+    # also_redacting blocks have ended, and still redacts what they named (a PIN the handler handled).
+    def remembering(seen)
+      outer = Thread.current[REMEMBERED]
+      Thread.current[REMEMBERED] = seen
+      yield
+    ensure
+      outer&.concat(seen)
+      Thread.current[REMEMBERED] = outer
+    end
+
+    # The fiber-local key of what remembering collects.
+    REMEMBERED = :__wa_health_redaction_remembered
 
     def current
       Thread.current[key] || []

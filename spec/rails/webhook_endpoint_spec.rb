@@ -41,6 +41,10 @@ RSpec.describe WaHealth::WebhookEndpoint do
     WaHealth::EventJob.jobs.map { |job| job["args"] }
   end
 
+  def event_id(name)
+    WaHealth::Webhook.parse(corpus_body(name)).first[:event_id]
+  end
+
   around { |example| Sidekiq::Testing.fake! { WaHealth::EventJob.clear.then { example.run } } }
 
   describe "GET (Meta's subscription check)" do
@@ -65,20 +69,43 @@ RSpec.describe WaHealth::WebhookEndpoint do
       deliver(corpus_body("phone_number_name_update_approved.json"))
       expect(last_response.status).to eq(200)
       expect(channel.health_snapshot).to include("name_status" => "APPROVED", "last_event_at" => 1_739_321_024)
-      expect(jobs).to eq([[channel.id, ["register_now"]]])
+      expect(jobs).to eq([[channel.id, ["register_now"], event_id("phone_number_name_update_approved.json")]])
       expect(Webhooks::WhatsappController::RECEIVED).to be_empty
     end
 
-    it "does nothing more for the same delivery twice" do
-      2.times { deliver(corpus_body("phone_number_name_update_approved.json")) }
+    it "does nothing more for the same delivery twice, even once the snapshot forgot it (a fresh read stored)" do
+      deliver(corpus_body("phone_number_name_update_approved.json"))
+      channel.update!(health_snapshot: channel.health_snapshot.except("applied_events", "last_event_at"))
+      deliver(corpus_body("phone_number_name_update_approved.json"))
       expect(last_response.status).to eq(200)
-      expect(jobs).to eq([[channel.id, ["register_now"]]])
+      expect(jobs).to eq([[channel.id, ["register_now"], event_id("phone_number_name_update_approved.json")]])
     end
 
     it "flags the channel for reauthorization when the partner is removed" do
       deliver(corpus_body("account_update_partner_removed_with_phone_number.json"))
       expect(last_response.status).to eq(200)
       expect(channel.reauthorization_required).to be(true)
+      expect(jobs).to be_empty
+    end
+
+    it "routes a partner event sent to the partner's portfolio to the channel of the WABA in waba_info" do
+      partner = create_whatsapp_inbox(account, phone_number_id: "1002", api_key: "EAAG-rails-token",
+                                               business_account_id: "980198427658004").channel
+      deliver(corpus_body("account_update_partner_removed.json"))
+      expect(last_response.status).to eq(200)
+      expect(partner.reload.reauthorization_required).to be(true)
+      expect(channel.reauthorization_required).to be_falsey
+    end
+
+    it "logs an account alert for the operator, and marks the PIN stale on Meta's security event" do
+      deliver(corpus_body("account_alerts_increased_capabilities_deferred.json"))
+      expect(rails_log).to match(/\[wa_health\] channel #{channel.id}: Meta alert \(WARNING\).*INCREASED_CAPABILITIES/)
+      deliver(corpus_body("security_pin_reset_request.json"))
+      expect(last_response.status).to eq(200)
+      expect(channel.reload.provider_config).to include("verification_pin_stale" => "pin_reset_requested",
+                                                        "verification_pin" => "123456")
+      expect(WaHealth.credentials_resolver.call(channel.id)).to include(pin_stale: "pin_reset_requested")
+      expect(rails_log).to include("A reset of the two-step verification PIN of number 15550783881 was requested")
       expect(jobs).to be_empty
     end
 
@@ -106,16 +133,21 @@ RSpec.describe WaHealth::WebhookEndpoint do
       expect(jobs).to be_empty
     end
 
-    it "answers 413 for a body over 1 MiB, without reading it all" do
+    it "answers 413 for a body over 4 MiB, without reading it all" do
       deliver(" " * (WaHealth::Webhook::MAX_BODY_BYTES + 1))
       expect(last_response.status).to eq(413)
     end
 
-    it "answers 500 when the handler raises, so Meta delivers again" do
+    it "answers 500 when the handler raises, so Meta delivers again, and then hands the event over again" do
       WaHealth.event_handler = ->(_event) { raise "database is down" }
       deliver(corpus_body("phone_number_name_update_approved.json"))
       expect(last_response.status).to eq(500)
-      expect(rails_log).to include("event_handler raised RuntimeError: database is down")
+      expect(rails_log)
+        .to match(/event_handler raised RuntimeError on phone_number_name_update event \h{32}: database is down/)
+      WaHealth::Railtie.apply(Rails.application.config.wa_health)
+      deliver(corpus_body("phone_number_name_update_approved.json"))
+      expect(last_response.status).to eq(200)
+      expect(jobs).to eq([[channel.id, ["register_now"], event_id("phone_number_name_update_approved.json")]])
     end
   end
 

@@ -8,12 +8,13 @@ require "puma/server"
 class LoopbackServer
   attr_reader :port
 
-  def self.start(app, threads: 4)
-    new(app, threads).tap(&:start)
+  # options: more of Puma::Server's options (e.g. http_content_length_limit on Puma 6.1 and later).
+  def self.start(app, threads: 4, **options)
+    new(app, threads, options).tap(&:start)
   end
 
-  def initialize(app, threads)
-    options = { min_threads: 1, max_threads: threads }
+  def initialize(app, threads, extra = {})
+    options = { min_threads: 1, max_threads: threads }.merge(extra)
     @server = if defined?(Puma::LogWriter)
                 Puma::Server.new(app, nil, options.merge(log_writer: Puma::LogWriter.null))
               else

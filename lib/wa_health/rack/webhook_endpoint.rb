@@ -154,25 +154,29 @@ module WaHealth
         remaining = deadline - monotonic
         next :timeout if remaining <= 0 # not started: Meta's retry brings it again
 
-        handle(event, handler, ledger, remaining, timeout + LEASE_MARGIN)
+        handle(event, handler, ledger, remaining, timeout)
       end
     end
 
-    # nil when handled now or before, else :busy, :timeout, :raised or :unavailable.
-    def handle(event, handler, ledger, remaining, lease)
-      outcome = ledger.once(LEDGER_SCOPE, event[:event_id], lease: lease) do
-        Timeout.timeout(remaining, HandlerTimeout) { handler.call(event) }
+    # nil when handled now or before, else :busy, :timeout, :raised or :unavailable. What the handler named
+    # to WaHealth::Redaction stays redacted in the log line about it.
+    def handle(event, handler, ledger, remaining, timeout)
+      seen = []
+      outcome = Redaction.remembering(seen) do
+        ledger.once(LEDGER_SCOPE, event[:event_id], lease: timeout + LEASE_MARGIN) do
+          Timeout.timeout(remaining, HandlerTimeout) { handler.call(event) }
+        end
       end
       outcome == EventLedger::BUSY ? :busy : nil
     rescue HandlerTimeout
-      log(:error, "event_handler ran out of time (#{format('%g', remaining)}s) on #{describe(event)}; " \
-                  "Meta will deliver it again")
+      log(:error, "event_handler ran out of time (handler_timeout #{format('%g', timeout)}s) on " \
+                  "#{describe(event)}; Meta will deliver it again")
       :timeout
     rescue EventLedger::Unavailable => e
       log(:error, "#{e.message}: #{describe(event)} not handled; Meta will deliver it again")
       :unavailable
     rescue StandardError => e
-      log(:error, "event_handler raised #{e.class} on #{describe(event)}: #{e.message}")
+      log(:error, "event_handler raised #{e.class} on #{describe(event)}: #{e.message}", also: seen)
       :raised
     end
 
@@ -237,10 +241,10 @@ module WaHealth
       [status, TEXT.merge(headers), [text]]
     end
 
-    # One line, without the app secret, the verify token, Meta tokens or WaHealth::Redaction's values.
-    def log(level, message)
+    # One line, without the app secret, the verify token, Meta tokens, WaHealth::Redaction's values or `also`.
+    def log(level, message, also: [])
       logger = WaHealth.config.logger or return
-      secrets = [@app_secret, WaHealth.config.app_secret, @verify_token, WaHealth.config.webhook_verify_token]
+      secrets = [@app_secret, WaHealth.config.app_secret, @verify_token, WaHealth.config.webhook_verify_token, *also]
       # An exception's message may be in any encoding, or none: its bytes are read as UTF-8.
       text = message.to_s.b.force_encoding(Encoding::UTF_8).scrub
       logger.public_send(level, "[wa_health] #{Native.log_line(text, secrets.compact.map(&:to_s))}")
