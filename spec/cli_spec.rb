@@ -279,6 +279,29 @@ RSpec.describe "wa_health command" do
                                     "http_status" => 200)
       expect(loop["event_to_connected_ms"]).to be_a(Float).and be_positive
     end
+
+    it "then shows Meta as it is: duplicates handled once, a name change re-registered, an older event ignored, " \
+       "an alert, a PIN change and a partner removal, each with its action" do
+      out, = wa_health("demo")
+      section = out.split("\n\n").last.lines.map(&:chomp)
+      text = section.join("\n")
+      expect(text).to include(
+        "the approval again, 3 at once → 200 200 200", "not handed over again: the event ledger has it",
+        "APPROVED: register_now (name_change); registered again",
+        "REJECTED: nothing (older than the last of its field)",
+        "INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED: notify_risk (account_alert)",
+        "PIN_CHANGED: mark_pin_stale (pin_changed)", "the partner removed (entry: the partner's portfolio 9099) → 200",
+        "PARTNER_REMOVED: reauthorize (partner_removed)"
+      )
+      expect(section.map(&:length).max).to be <= 80
+
+      steps = JSON.parse(wa_health("demo", "--json").first).dig("event_loop", "meta_delivers")
+      expect(steps.map { |step| [step["http_statuses"], step["handled"].map { |h| h["actions"] }] })
+        .to eq([[[200, 200, 200], []], [[200, 200], [["register_now:name_change"], []]],
+                [[200], [["notify_risk:account_alert"]]], [[200], [["mark_pin_stale:pin_changed"]]],
+                [[200], [["reauthorize:partner_removed"]]]])
+      expect(steps[1]["handled"].first["registered"]).to be(true)
+    end
   end
 
   describe "--json" do

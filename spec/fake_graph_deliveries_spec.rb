@@ -168,4 +168,106 @@ RSpec.describe WaHealth::Testing::FakeGraph::Deliveries do
   ensure
     unsigned&.stop
   end
+
+  describe "what else Meta does" do
+    it "delivers the same body again, several at once, and the endpoint hands the event over once" do
+      fake.approve_display_name("1005")
+      statuses = fake.redeliver(times: 4, concurrently: true)
+      expect(statuses).to eq([200] * 4)
+      expect(received.map { |r| r[:body] }.uniq.size).to eq(1)
+      expect(received.size).to eq(5)
+      expect(events.size).to eq(1)
+    end
+
+    it "holds deliveries and sends them newest first: an older rejection after a newer approval acts no more" do
+      snapshot = health
+      fake.hold_webhooks
+      fake.reject_display_name("1005", reason: "NAME_FORMAT_UNACCEPTABLE", time: Time.now.to_i - 120)
+      fake.approve_display_name("1005")
+      expect(received).to be_empty
+      expect(fake.release_webhooks(order: :reverse)).to eq([200, 200])
+      expect(events.map { |event| event[:decision] }).to eq(%w[APPROVED REJECTED])
+      approved, first_actions = WaHealth.apply_event(snapshot, events[0])
+      after, late_actions = WaHealth.apply_event(approved, events[1])
+      expect(first_actions.map { |action| action[:type] }).to eq([:register_now])
+      expect([after, late_actions]).to eq([approved, []])
+    end
+
+    it "approves a name change: the new name becomes verified_name and is the event's requested_verified_name" do
+      fake.add_phone_number("1001", business_account: "2005", verified_name: "Acme Support")
+      registered = WaHealth.fetch(phone_number_id: "1001", **credentials)
+      fake.request_display_name_change("1001", "Acme Help")
+      expect(fake.phone_number("1001")).to include("new_name_status" => "PENDING_REVIEW",
+                                                   "verified_name" => "Acme Support")
+      expect(fake.approve_display_name("1001")).to eq(200)
+      expect(fake.phone_number("1001")).to include("new_name_status" => "APPROVED", "verified_name" => "Acme Help")
+      expect(events.last).to include(decision: "APPROVED", requested_verified_name: "Acme Help")
+      _, actions = WaHealth.apply_event(registered, events.last)
+      expect(actions.map do |action|
+               action.slice(:type, :reason)
+             end).to eq([{ type: :register_now, reason: :name_change }])
+    end
+
+    it "sends partner events to the partner's portfolio with the customer's WABA in waba_info" do
+      expect(fake.remove_partner("2005", partner_business_id: "9005", reason: "ACCOUNT_DISCONNECTED",
+                                         initiated_by: "USER")).to eq(200)
+      expect(fake.uninstall_partner_app("2005", partner_business_id: "9005", partner_app_id: "777")).to eq(200)
+      body = JSON.parse(received.first[:body])
+      expect(body.dig("entry", 0, "id")).to eq("9005")
+      expect(body.dig("entry", 0, "changes", 0, "value"))
+        .to eq("event" => "PARTNER_REMOVED", "waba_info" => { "waba_id" => "2005", "owner_business_id" => "9001" },
+               "disconnection_info" => { "reason" => "ACCOUNT_DISCONNECTED", "initiated_by" => "USER" })
+      expect(events.map { |event| event.values_at(:event, :waba_id, :entry_id) })
+        .to eq([%w[PARTNER_REMOVED 2005 9005], %w[PARTNER_APP_UNINSTALLED 2005 9005]])
+      expect(events.last.dig(:value, "waba_info", "partner_app_id")).to eq("777")
+      _, actions = WaHealth.apply_event(health, events.first)
+      expect(actions.map { |action| action[:type] }).to eq([:reauthorize])
+    end
+
+    it "sends account alerts in the shape of Meta's reference" do
+      expect(fake.alert("2005", type: "INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED", severity: "WARNING",
+                                description: "Limits cannot be increased")).to eq(200)
+      expect(events.first).to include(kind: :account_alert, entity_type: "BUSINESS", entity_id: "2005",
+                                      alert_info: { alert_severity: "WARNING", alert_status: "ACTIVE",
+                                                    alert_type: "INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED",
+                                                    alert_description: "Limits cannot be increased" })
+    end
+
+    it "changes and resets the two-step PIN as WhatsApp Manager does, with Meta's security events" do
+      fake.approve_display_name("1005")
+      expect(fake.change_pin("1005", pin: "111111")).to eq(200)
+      expect { register }.to raise_error(WaHealth::ApiError) { |e| expect(e.code).to eq(133_005) }
+      expect(fake.request_pin_reset("1005", requester: "61555822107539")).to eq(200)
+      expect(fake.complete_pin_reset("1005")).to eq(200)
+      expect(register).to be(true) # two-step verification is off: the registration sets the PIN it is given
+      expect(events.drop(1).map { |event| [event[:kind], event[:event], event[:requester]] })
+        .to eq([[:security, "PIN_CHANGED", nil], [:security, "PIN_RESET_REQUEST", "61555822107539"],
+                [:security, "PIN_REQUEST_SUCCESS", nil]])
+      expect(events.drop(1).map { |event| WaHealth.apply_event(health, event).last.map { |a| a[:reason] } })
+        .to eq([[:pin_changed], [:pin_reset_requested], [:pin_reset]])
+    end
+
+    it "delivers again after the endpoint did not answer in time, and the event is handled once" do
+      slow = WaHealth::WebhookEndpoint.new(app_secret: app_secret, handler: lambda do |event|
+        sleep 1
+        events << event
+      end)
+      slow_server = LoopbackServer.start(slow)
+      fake.webhook_callback = slow_server.url("/webhooks/whatsapp")
+      fake.webhook_timeout = 0.3
+      expect { fake.approve_display_name("1005") }.to raise_error(WaHealth::Testing::FakeGraph::DeliveryError)
+      expect(fake.webhook_deliveries.map(&:status)).to eq([nil])
+      fake.webhook_timeout = 10
+      # Meta retries; the first delivery's handler is done by then, or still acting (503, retried again).
+      statuses = []
+      until statuses.last == 200 || statuses.size > 100
+        sleep 0.1 unless statuses.empty?
+        statuses << fake.redeliver.first
+      end
+      expect(statuses.last).to eq(200)
+      expect(events.size).to eq(1)
+    ensure
+      slow_server&.stop
+    end
+  end
 end

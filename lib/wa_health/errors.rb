@@ -76,8 +76,8 @@ module WaHealth
   # the body for the app secret. The message never quotes the secret or the expected signature.
   class WebhookSignatureError < Error; end
 
-  # WaHealth::Webhook.parse: the body is not JSON, not Meta's envelope (entry[].changes[]), over 1 MiB,
-  # or nested over 64 levels. The message never quotes the body.
+  # WaHealth::Webhook.parse: the body is not JSON, not Meta's envelope (entry[].changes[]), over
+  # Webhook::MAX_BODY_BYTES (4 MiB), or nested over 64 levels. The message never quotes the body.
   class WebhookPayloadError < Error; end
 
   # Raised by WebhookSetup#perform when the webhook subscription fails; the channel then needs

@@ -60,12 +60,12 @@ RSpec.describe WaHealth::EventJob do
     expect(registrations).to eq([[1, "123456"]])
   end
 
-  it "enqueues the channel id and the action names only" do
+  it "enqueues the channel id, the action names and the event's id only" do
     _, actions = WaHealth.apply_event(nil, approval)
     Sidekiq::Testing.fake! do
       described_class.clear
       expect(described_class.enqueue(1, actions)).to be_a(String)
-      expect(described_class.jobs.map { |job| job["args"] }).to eq([[1, ["register_now"]]])
+      expect(described_class.jobs.map { |job| job["args"] }).to eq([[1, ["register_now"], approval[:event_id]]])
       expect(JSON.generate(described_class.jobs)).not_to include(token)
       expect(described_class.enqueue(1, [{ type: :notify_risk }, { type: :reauthorize }])).to be_nil
       expect(described_class.jobs.size).to eq(1)
@@ -135,5 +135,68 @@ RSpec.describe WaHealth::EventJob do
     expect { described_class.new.perform(1, ["deregister"]) }.to raise_error(ArgumentError, /unknown action/)
     WaHealth.health_sink = nil
     expect { described_class.new.perform(1, ["refresh"]) }.to raise_error(WaHealth::Error, /health_sink/)
+  end
+
+  describe "once per event and channel (the event ledger)" do
+    let(:event_id) { approval[:event_id] }
+
+    it "performs an event's job once, however many times it is enqueued or run" do
+      meta_approves_the_name
+      2.times { described_class.new.perform(1, ["register_now"], event_id) }
+      expect(register_requests.size).to eq(1)
+      expect(delivered.size).to eq(1)
+      expect(log.string).to include("channel 1 event #{event_id} already performed")
+      # Another channel of the same WABA acts on the same event for itself.
+      credentials[2] = credentials[1]
+      described_class.new.perform(2, ["refresh"], event_id)
+      expect(delivered.map(&:first)).to eq([1, 2])
+    end
+
+    it "gives the event back when the job raises (a sink, Sidekiq's shutdown), so its retry performs it" do
+      WaHealth.health_sink = ->(_id, _result) { raise "database is down" }
+      expect { described_class.new.perform(1, ["refresh"], event_id) }.to raise_error("database is down")
+      WaHealth.health_sink = ->(id, result) { delivered << [id, result] }
+      described_class.new.perform(1, ["refresh"], event_id)
+      expect(delivered.map(&:first)).to eq([1])
+    end
+
+    it "runs again a little later while a copy of it holds the event" do
+      claim = WaHealth::EventLedger.current.claim("job:1", event_id, lease: 60)
+      Sidekiq::Testing.fake! do
+        described_class.clear
+        described_class.new.perform(1, ["refresh"], event_id)
+        expect(fake.requests).to be_empty
+        job = described_class.jobs.last
+        expect(job["args"]).to eq([1, ["refresh"], event_id])
+        expect(job["at"] - Time.now.to_f).to be_within(5).of(described_class::BUSY_DELAY)
+      end
+      WaHealth::EventLedger.current.release(claim)
+    end
+
+    it "is done when Meta does not answer: the sink gets the timeout, and the event is not performed again" do
+      WaHealth.config.timeout = 0.5
+      fake.latency = 2
+      described_class.new.perform(1, ["refresh"], event_id)
+      expect(delivered.map { |id, result| [id, result.class] }).to eq([[1, WaHealth::TimeoutError]])
+      fake.latency = 0
+      described_class.new.perform(1, ["refresh"], event_id)
+      expect(delivered.size).to eq(1)
+    end
+
+    it "refuses an event id that is not one" do
+      expect { described_class.new.perform(1, ["refresh"], "x; token=EAAG") }.to raise_error(ArgumentError, /event_id/)
+    end
+  end
+
+  it "does not register a number whose PIN was changed in WhatsApp Manager (mark_pin_stale :pin_changed)" do
+    meta_approves_the_name
+    credentials[1] = credentials[1].merge(pin_stale: "pin_changed")
+    described_class.new.perform(1, ["register_now"])
+    expect(register_requests).to be_empty
+    expect(registrations).to be_empty
+    expect(log.string).to include("its two-step verification PIN was changed in WhatsApp Manager")
+    credentials[1] = credentials[1].merge(pin_stale: "pin_reset_requested")
+    described_class.new.perform(1, ["register_now"])
+    expect(register_requests.size).to eq(1)
   end
 end

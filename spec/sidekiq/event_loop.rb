@@ -16,7 +16,8 @@ require_relative "redis_server"
 # Meta's health webhooks end to end, as Chatwoot runs them, all on 127.0.0.1: FakeGraph (Meta) delivers a
 # signed event to WaHealth::WebhookEndpoint served by Puma in this process; the app's event_handler applies
 # it to the channel's snapshot and enqueues WaHealth::EventJob into redis-server; a separate `sidekiq`
-# process (spec/sidekiq/event_worker.rb) performs it against FakeGraph. Used by
+# process (spec/sidekiq/event_worker.rb) performs it against FakeGraph. The endpoint and the worker keep
+# their event ledger (WaHealth::EventLedger) in the same redis-server. Used by
 # spec/sidekiq/event_loop_spec.rb and by `rake bench` (bench/event_loop.rb).
 #
 #   loop = EventLoop.start(channels: 1..3)
@@ -30,7 +31,7 @@ class EventLoop
 
   class Failed < StandardError; end
 
-  attr_reader :fake, :worker_log, :token, :app_secret, :pin
+  attr_reader :fake, :token, :app_secret, :pin
 
   def self.start(channels:, worker_boot_timeout: 30)
     new(channels).tap { |loop| loop.start(worker_boot_timeout) }
@@ -43,7 +44,9 @@ class EventLoop
     @pin = format("%06d", SecureRandom.random_number(100_000..999_999))
     @snapshots = {}
     @actions = {}
+    @handled = Hash.new(0)
     @lock = Mutex.new
+    @worker_logs = []
   end
 
   # Everything is stopped again when a step fails.
@@ -53,7 +56,9 @@ class EventLoop
     Redis.silence_deprecations = true if defined?(Redis)
     @pool = Sidekiq::RedisConnection.create(url: @redis_server.url, size: 5)
     start_fake
-    @server = LoopbackServer.start(WaHealth::WebhookEndpoint.new(app_secret: app_secret, handler: method(:receive)))
+    endpoint = WaHealth::WebhookEndpoint.new(app_secret: app_secret, handler: method(:receive),
+                                             ledger: WaHealth::EventLedger.redis(@pool))
+    @server = LoopbackServer.start(endpoint, threads: 8)
     fake.webhook_callback = @server.url("/webhooks/whatsapp")
     start_worker
     wait_for_worker(worker_boot_timeout)
@@ -82,6 +87,40 @@ class EventLoop
   # The action types the event_handler got for the channel's last event.
   def actions(channel_id)
     @lock.synchronize { @actions[channel_id] }
+  end
+
+  # How many times the event_handler got the event with this event_id.
+  def handled(event_id)
+    @lock.synchronize { @handled[event_id] }
+  end
+
+  # What the redis-server holds under key.
+  def redis_get(key)
+    redis { |conn| conn.call("GET", key) }
+  end
+
+  # Waits (at most timeout seconds) until the workers have started `count` jobs in all.
+  def wait_for_job_runs(count, timeout: 30)
+    until_deadline(timeout, pause: 0.01) { job_runs.size >= count } ||
+      raise(Failed, "#{count} job runs not seen within #{timeout}s:\n#{read_worker_log}")
+  end
+
+  # Waits (at most timeout seconds) for the outcome the worker records for the channel.
+  def outcome(channel_id, timeout: 30)
+    wait_for_outcome(channel_id, timeout)
+  end
+
+  # Stops the sidekiq process with TERM (Sidekiq requeues the jobs it has not finished within its -t
+  # seconds, then raises Sidekiq::Shutdown in them) and starts another one.
+  def restart_worker(boot_timeout: 30)
+    stop_worker
+    start_worker
+    wait_for_worker(boot_timeout)
+  end
+
+  # Every sidekiq process's log, the last one's included.
+  def worker_log
+    (@worker_logs + [@worker ? read_worker_log : nil]).compact.join
   end
 
   # The arguments of every job the worker ran.
@@ -137,6 +176,7 @@ class EventLoop
   def receive(event)
     channel_id = @channels.find { |id| EventFleet.business_account_id(id) == event[:waba_id] } or return
     actions = @lock.synchronize do
+      @handled[event[:event_id]] += 1
       @snapshots[channel_id], actions = WaHealth.apply_event(@snapshots[channel_id], event)
       @actions[channel_id] = actions.map { |action| action[:type] }
       actions
@@ -145,13 +185,13 @@ class EventLoop
   end
 
   def start_worker
-    @dir = Dir.mktmpdir("wa_health-event-loop")
-    @worker_log_path = File.join(@dir, "sidekiq.log")
+    @dir ||= Dir.mktmpdir("wa_health-event-loop")
+    @worker_log_path = File.join(@dir, "sidekiq-#{@worker_logs.size}.log")
     env = { "REDIS_URL" => @redis_server.url, "WA_HEALTH_GRAPH_URL" => fake.url, "WA_HEALTH_EVENT_TOKEN" => token,
             "WA_HEALTH_EVENT_APP_SECRET" => app_secret, "WA_HEALTH_EVENT_PIN" => pin }
     boot = File.expand_path("event_worker.rb", __dir__)
     @worker = Process.spawn(env, RbConfig.ruby, Gem.bin_path("sidekiq", "sidekiq"), "-r", boot, "-c", "2",
-                            "-q", "default", "-t", "5", "-g", "event-loop", out: @worker_log_path,
+                            "-q", "default", "-t", "1", "-g", "event-loop", out: @worker_log_path,
                                                                             err: @worker_log_path)
   end
 
@@ -196,7 +236,8 @@ class EventLoop
     nil
   ensure
     @worker = nil
-    @worker_log = read_worker_log
+    @worker_logs << read_worker_log if @worker_log_path
+    @worker_log_path = nil
   end
 
   def read_worker_log

@@ -32,9 +32,8 @@ module WaHealth
     PIN_KEYS = %i[pin verification_pin].freeze
     # pin_stale reasons (WaHealth.apply_event's mark_pin_stale) after which no PIN the job has can register.
     PIN_REPLACED = %w[pin_changed].freeze
-    # Longest a job is expected to run (three Meta calls at the longest timeout, the sinks): a worker killed
-    # mid-job (SIGKILL) keeps the event's claim this long.
-    LEASE = (3 * Native::MAX_TIMEOUT_SECONDS) + 60
+    # Seconds a job may run past its three Meta calls (the sinks, the resolver) before its claim lapses.
+    LEASE_MARGIN = 60
     BUSY_DELAY = 30
     EVENT_ID = /\A\h{32}\z/
 
@@ -80,12 +79,19 @@ module WaHealth
     def once_per_event(channel_id, names, event_id, &)
       return yield unless event_id
 
-      case EventLedger.current.once("job:#{channel_id}", event_id, lease: LEASE, &)
+      case EventLedger.current.once("job:#{channel_id}", event_id, lease: lease, &)
       when EventLedger::DUPLICATE then log(:info, "channel #{channel_id} event #{event_id} already performed")
       when EventLedger::BUSY
         log(:info, "channel #{channel_id} event #{event_id} is being performed; again in #{BUSY_DELAY}s")
         self.class.perform_in(BUSY_DELAY, channel_id, names, event_id)
       end
+    end
+
+    # How long a job may hold its event: three Meta calls at the configured timeouts, and a margin. A worker
+    # killed mid-job (SIGKILL) keeps the claim this long.
+    def lease
+      config = WaHealth.config
+      (3 * (config.timeout.to_f + config.open_timeout.to_f)) + LEASE_MARGIN
     end
 
     # The health after the actions, or the error that stopped them (ArgumentError for incomplete credentials).

@@ -110,7 +110,10 @@ pub fn challenge(
 pub fn log_line(ruby: &Ruby, text: String, values: Vec<String>) -> Result<String, Error> {
     guarded(ruby, || {
         let fiber: Option<Vec<String>> = ruby.thread_current().local_aref(FIBER_SECRETS_KEY)?;
-        let all = values.iter().chain(fiber.iter().flatten()).map(String::as_str);
+        let all = values
+            .iter()
+            .chain(fiber.iter().flatten())
+            .map(String::as_str);
         Ok(secrets::log_line(&text, all))
     })
 }

@@ -49,7 +49,7 @@ module WaHealth
           @webhook_timeout = seconds
         end
 
-        # The deliveries made so far, oldest first.
+        # The deliveries made so far, oldest first (status nil: no answer in time, or the connection failed).
         def webhook_deliveries
           @delivery_lock.synchronize { @delivery_log.dup }
         end
@@ -115,11 +115,16 @@ module WaHealth
 
           secret = @app_secret or raise WaHealth::Error, "FakeGraph has no app_secret to sign webhooks with"
           status = Sender.deliver(webhook_callback, raw, secret, webhook_timeout)
-          @delivery_lock.synchronize { @delivery_log << Delivery.new(field: field, body: raw, status: status) }
-          status
+        ensure
+          # Also one that got no answer (status nil), which Meta would deliver again.
+          record_delivery(field, raw, status) if secret
         end
 
         private
+
+        def record_delivery(field, raw, status)
+          @delivery_lock.synchronize { @delivery_log << Delivery.new(field: field, body: raw, status: status) }
+        end
 
         def deliver_name_update(phone_number_id, business_account, decision, name, reason, time: nil)
           value = { "display_phone_number" => display_digits(phone_number_id), "decision" => decision,

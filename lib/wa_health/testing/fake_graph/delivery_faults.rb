@@ -29,13 +29,16 @@ module WaHealth
         end
 
         # Sends the deliveries kept since hold_webhooks, in the order they were made (order: :made) or the
-        # newest first (order: :reverse), and stops keeping; returns their HTTP statuses in sending order.
-        def release_webhooks(order: :reverse)
+        # newest first (order: :reverse), each `times` times (all at once with concurrently: true), and stops
+        # keeping; returns their HTTP statuses in sending order.
+        def release_webhooks(order: :reverse, times: 1, concurrently: false)
           raise ArgumentError, "order must be :made or :reverse" unless %i[made reverse].include?(order)
 
           held = @delivery_lock.synchronize { @held.tap { @held = nil } } || []
           held = held.reverse if order == :reverse
-          held.map { |raw, field| deliver_webhook(raw, field: field) }
+          held.flat_map do |raw, field|
+            redeliver(Deliveries::Delivery.new(field: field, body: raw), times: times, concurrently: concurrently)
+          end
         end
       end
     end
