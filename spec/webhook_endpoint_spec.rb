@@ -6,6 +6,7 @@ require "openssl"
 require "rack/mock"
 require "stringio"
 require "timeout"
+require_relative "support/blocking_handler"
 
 # WaHealth::WebhookEndpoint as a Rack app, called in this process: each health event of a body handled on its
 # own and once (the event ledger), a time limit on the handler, log lines without secrets, the body limit.
@@ -238,28 +239,19 @@ RSpec.describe WaHealth::WebhookEndpoint do
     end
   end
 
-  it "takes at most max_concurrent_handlers POSTs into the handler at once (default: Puma's threads less one)" do
-    inside = Queue.new
-    release = Queue.new
-    blocking = lambda do |_event|
-      inside << true
-      release.pop
+  it "takes at most Puma's max_threads less one POSTs into the handler at once, unless told otherwise" do
+    blocking = BlockingHandler.new
+    puma = { "puma.config" => Struct.new(:options).new({ max_threads: 2 }) }
+    by_default = described_class.new(app_secret: app_secret, handler: blocking)
+    first = Thread.new do
+      post(JSON.generate(corpus_body("phone_number_name_update_approved.json")), to: by_default,
+                                                                                 env: puma).status
     end
-    capped = described_class.new(app_secret: app_secret, handler: blocking, max_concurrent_handlers: 1)
-    body = JSON.generate(corpus_body("phone_number_name_update_approved.json"))
-    first = Thread.new { post(body, to: capped).status }
-    Timeout.timeout(30) { inside.pop }
-    other = JSON.generate(corpus_body("security_pin_reset_request.json"))
-    expect(post(other, to: capped).status).to eq(503)
-    release << true
+    blocking.entered
+    expect(post(JSON.generate(corpus_body("security_pin_reset_request.json")), to: by_default, env: puma).status)
+      .to eq(503)
+    blocking.release
     expect(first.value).to eq(200)
-    release << true # for the next one, which now has the place
-    expect(post(other, to: capped).status).to eq(200)
-
-    puma = Struct.new(:options).new({ max_threads: 5 })
-    default = described_class.new(app_secret: app_secret, handler: blocking)
-    expect(default.send(:puma_limit, "puma.config" => puma)).to eq(4)
-    expect(default.send(:puma_limit, {})).to be_nil
     expect { described_class.new(max_concurrent_handlers: 0) }.to raise_error(ArgumentError, /max_concurrent/)
   end
 end

@@ -7,6 +7,7 @@ require "socket"
 require "stringio"
 require "tempfile"
 require "timeout"
+require_relative "../support/blocking_handler"
 require_relative "../support/loopback_server"
 
 # WaHealth::WebhookEndpoint served by Puma (5.6 on bookworm, 6.6 on trixie) on 127.0.0.1, for what only real
@@ -70,23 +71,18 @@ RSpec.describe "WaHealth::WebhookEndpoint on Puma" do
   end
 
   it "answers Meta's GET while every POST's handler is stuck: at most max_concurrent_handlers run it" do
-    release = Queue.new
-    inside = Queue.new
-    stuck = lambda do |_event|
-      inside << true
-      release.pop
-    end
+    stuck = BlockingHandler.new
     server = serve(endpoint(stuck, max_concurrent_handlers: 1, handler_timeout: 60), threads: 2)
     first = Thread.new { signed_post(server, corpus_body("phone_number_name_update_approved.json"), read_timeout: 90) }
-    Timeout.timeout(30) { inside.pop }
+    stuck.entered
     second = Thread.new { signed_post(server, corpus_body("security_pin_reset_request.json"), read_timeout: 90) }
 
     expect(challenge(server, read_timeout: 20)).to eq([200, "42"])
     expect(second.join(20)&.value).to eq(503)
-    release << true
+    stuck.release
     expect(first.value).to eq(200)
   ensure
-    3.times { release << true }
+    stuck&.release(3)
   end
 
   it "frees its Puma thread when the handler runs out of time, so the GET on a one-thread Puma is answered" do
@@ -108,7 +104,7 @@ RSpec.describe "WaHealth::WebhookEndpoint on Puma" do
       lambda do |app|
         lambda do |env|
           input = env["rack.input"]
-          seen << { length: env["CONTENT_LENGTH"], buffered_to_disk: input.is_a?(Tempfile) }
+          seen << { length: env["CONTENT_LENGTH"], buffered_to_disk: input.is_a?(Tempfile) || input.is_a?(File) }
           app.call(env)
         end
       end
