@@ -42,8 +42,8 @@ module WaHealth
     #   once per channel and sweep in the normal course; Sidekiq runs a job again after a crash or a raise,
     #   so make it idempotent (an upsert).
     # - event_handler: event Hash (WaHealth::Webhook.parse) -> anything; called by WaHealth::WebhookEndpoint
-    #   in the request, once per health event, so it must not make network calls (apply the event, persist,
-    #   enqueue jobs).
+    #   in the request, once per health event (again only after it raised or ran out of time), so it must
+    #   not make network calls (apply the event, persist, enqueue jobs).
     # - registration_sink: (channel id, PIN String or error) -> persists; called by WaHealth::EventJob with
     #   the PIN after Meta accepted a registration (store it: Meta now expects it), or with the
     #   WaHealth::Error of a failed one (record the attempt).

@@ -62,8 +62,10 @@ module WaHealth
 
     # This process's ledger in memory (one per process, shared by its threads).
     def self.memory
-      @memory ||= new(MemoryStore.new)
+      MEMORY_LOCK.synchronize { @memory ||= new(MemoryStore.new) }
     end
+    MEMORY_LOCK = Mutex.new
+    private_constant :MEMORY_LOCK
 
     def initialize(store, ttl: DEFAULT_TTL)
       %i[claim complete release].each do |method|
