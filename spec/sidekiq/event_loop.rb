@@ -102,7 +102,7 @@ class EventLoop
   # Waits (at most timeout seconds) until the workers have started `count` jobs in all.
   def wait_for_job_runs(count, timeout: 30)
     until_deadline(timeout, pause: 0.01) { job_runs.size >= count } ||
-      raise(Failed, "#{count} job runs not seen within #{timeout}s:\n#{read_worker_log}")
+      raise(Failed, "#{count} job runs not seen within #{timeout}s:\n#{worker_log}")
   end
 
   # Waits (at most timeout seconds) for the outcome the worker records for the channel.
@@ -212,7 +212,7 @@ class EventLoop
     until_deadline(timeout, pause: 0.002) do
       facts = redis { |conn| conn.hgetall(key) }
       facts.key?("sunk_at")
-    end || raise(Failed, "channel #{channel_id}: no outcome within #{timeout}s:\n#{read_worker_log}")
+    end || raise(Failed, "channel #{channel_id}: no outcome within #{timeout}s:\n#{worker_log}")
     facts
   end
 
