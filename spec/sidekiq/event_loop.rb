@@ -111,9 +111,10 @@ class EventLoop
   end
 
   # Stops the sidekiq process with TERM (Sidekiq requeues the jobs it has not finished within its -t
-  # seconds, then raises Sidekiq::Shutdown in them) and starts another one.
-  def restart_worker(boot_timeout: 30)
-    stop_worker
+  # seconds, then raises Sidekiq::Shutdown in them) and starts another one. grace: seconds the process gets
+  # to exit before it is killed (a KILL before Sidekiq's own shutdown would lose the job it runs).
+  def restart_worker(boot_timeout: 30, grace: 60)
+    stop_worker(grace)
     start_worker
     wait_for_worker(boot_timeout)
   end
@@ -224,11 +225,11 @@ class EventLoop
     true
   end
 
-  def stop_worker
+  def stop_worker(grace = 10)
     return unless @worker
 
     Process.kill("TERM", @worker)
-    unless until_deadline(10) { Process.waitpid(@worker, Process::WNOHANG) }
+    unless until_deadline(grace) { Process.waitpid(@worker, Process::WNOHANG) }
       Process.kill("KILL", @worker)
       Process.wait(@worker)
     end

@@ -88,7 +88,7 @@ RSpec.describe "Event-driven registration when Sidekiq stops mid-job" do
     fake.latency = 0
     # Meta delivers the body again meanwhile: already handed over, nothing more is enqueued.
     expect(fake.redeliver(approval)).to eq([200])
-    outcome = event_loop.outcome(1)
+    outcome = event_loop.outcome(1, timeout: 120)
 
     expect(outcome["registration"]).to eq("accepted")
     expect(event_loop.handled(event_id)).to eq(1)

@@ -33,7 +33,7 @@ module WaHealth
     # pin_stale reasons (WaHealth.apply_event's mark_pin_stale) after which no PIN the job has can register.
     PIN_REPLACED = %w[pin_changed].freeze
     # Seconds a job may run past its three Meta calls (the sinks, the resolver) before its claim lapses.
-    LEASE_MARGIN = 60
+    LEASE_MARGIN = 30
     BUSY_DELAY = 30
     EVENT_ID = /\A\h{32}\z/
 
