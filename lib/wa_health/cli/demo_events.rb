@@ -26,9 +26,9 @@ module WaHealth
         @options = options
       end
 
-      # The demo's output (its text, or the Hash it prints as JSON) with this section added.
-      def append_to(output)
-        result = run
+      # The demo's output (its text, or the Hash it prints as JSON) with this section added: the loop
+      # `run` walks, or the one given.
+      def append_to(output, result = run)
         return JSON.pretty_generate(output.merge("event_loop" => as_json(result))) if output.is_a?(Hash)
 
         "#{output}\n\n#{render(result)}"
@@ -121,18 +121,22 @@ module WaHealth
         result.after&.fetch(:status, nil)
       end
 
+      # The section's text: one paragraph per step, each wrapped to the width with a hanging indent.
       def render(result)
-        text = Text.new(color: @cli.color?(@options[:color]))
-        lines = ["Meta's health webhooks: the number stuck on its display name, event-driven"]
-        return (lines << "  failed: #{Advice.error_line(result.error)}").join("\n") if result.error
+        text = @cli.text(@options)
+        Layout.flow(paragraphs(result, text), text.width).join("\n")
+      end
 
-        lines << before_lines(result)
-        lines << "  Meta approves the name: a signed #{event_words(result.event)}" \
-                 "\n    reaches WaHealth::WebhookEndpoint → #{result.webhook_status}; " \
+      def paragraphs(result, text)
+        lines = ["Meta's health webhooks: the number stuck on its display name, event-driven"]
+        return lines << "  failed: #{Advice.error_line(result.error)}" if result.error
+
+        lines << before_line(result)
+        lines << "  Meta approves the name: a signed #{event_words(result.event)} reaches " \
+                 "WaHealth::WebhookEndpoint → #{result.webhook_status}; " \
                  "apply_event asks #{result.actions&.join(', ') || 'nothing'}"
         lines << after_line(result, text)
         lines << "  Polling instead: Chatwoot reads each number every 6 h (waits up to ~7 h)."
-        lines.join("\n")
       end
 
       # "phone_number_name_update APPROVED": the field and decision of the event the endpoint handed over.
@@ -140,20 +144,20 @@ module WaHealth
         event ? event.values_at(:field, :decision).compact.join(" ") : "webhook"
       end
 
-      def before_lines(result)
+      def before_line(result)
         before = result.before
         error = result.stuck_error
         answer = error ? "#{[error.code, error.subcode].compact.join('/')} \"#{error.user_title}\"" : "ok"
-        "  #{PHONE} (#{DISPLAY}): #{before[:status]}, name #{before[:name_status]};" \
-          "\n    register answered #{answer}"
+        "  #{PHONE} (#{DISPLAY.tr(' ', Layout::GLUE)}): #{before[:status]}, name #{before[:name_status]}; " \
+          "register answered #{answer}"
       end
 
       def after_line(result, text)
         return "  not registered: the number reads #{status_after(result) || 'unknown'}" unless connected?(result)
 
         "  registered with the stored PIN → #{text.paint('CONNECTED', :success)}, " \
-          "#{format('%.1f ms', result.seconds * 1000)} after the event" \
-          "\n    (inline in this process; through Sidekiq: bench/RESULTS.md, section 7)"
+          "#{format('%.1f', result.seconds * 1000)}#{Layout::GLUE}ms after the event " \
+          "(inline in this process; through Sidekiq: bench/RESULTS.md, section 7)"
       end
 
       def connected?(result)
