@@ -140,7 +140,7 @@ RSpec.describe "wa_health command" do
   end
 
   describe "demo" do
-    it "walks the nine numbers in a few seconds, as a plain-text table with one line per number" do
+    it "walks the eleven numbers in a few seconds, as a plain-text table and a numbered paragraph per number" do
       started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       out, err, status = wa_health("demo")
       expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be < 10

@@ -17,7 +17,8 @@ module WaHealth
 
         Starts a fake Graph API on 127.0.0.1 (no network, no real token) and walks sample numbers through
         WaHealth.fetch, WaHealth::Report, WaHealth.registration_decision and WaHealth::WebhookSetup.
-        Prints a table and one line per number: what happened and what an operator should do.
+        Prints a table that fits the width (fewer columns on a narrow terminal, said under it), then for
+        each number what happened and what an operator should do.
       TEXT
 
       EXPIRED = "Error validating access token: Session has expired on Tuesday, 18-Nov-25 04:00:00 PST. " \
