@@ -1,8 +1,7 @@
 # frozen_string_literal: true
 
-require "pty"
-require "shellwords"
 require "tmpdir"
+require_relative "../spec/support/terminal"
 
 # The README's picture of `bin/wa_health demo` on an 80-column colour terminal, taken of the real output:
 # the demo runs on a pseudo-terminal 80 columns wide (so it colours and wraps as on a terminal), aha
@@ -21,21 +20,11 @@ module DemoScreenshot
 
   # The demo's output on a terminal COLUMNS wide, as the terminal received it (colour codes and all).
   def run_on_terminal
-    output = +""
-    status = nil
-    demo = Shellwords.escape(File.join(ROOT, "bin/wa_health"))
     env = { "COLUMNS" => nil, "NO_COLOR" => nil, "TERM" => "xterm-256color" }
-    PTY.spawn(env, "sh", "-c", "stty cols #{COLUMNS} rows 200 && exec #{demo} demo") do |reader, _writer, pid|
-      begin
-        reader.each_line { |line| output << line }
-      rescue Errno::EIO
-        nil # the demo closed the terminal
-      end
-      status = Process.wait2(pid).last
-    end
+    output, status = Terminal.run(env, File.join(ROOT, "bin/wa_health"), "demo", columns: COLUMNS, chdir: ROOT)
     raise "bin/wa_health demo failed" unless status.success?
 
-    output.gsub("\r\n", "\n")
+    output
   end
 
   # The lines (with their colour codes) as an HTML page: aha's spans in a dark terminal's <pre>.

@@ -4,7 +4,6 @@ require "fileutils"
 require "io/wait"
 require "json"
 require "open3"
-require "pty"
 require "rbconfig"
 require "shellwords"
 require "socket"
@@ -12,6 +11,7 @@ require "stringio"
 require "time"
 require "wa_health/cli"
 require "tmpdir"
+require_relative "support/terminal"
 
 # bin/wa_health and exe/wa_health, run as the user runs them: a separate Ruby process.
 RSpec.describe "wa_health command" do
@@ -29,22 +29,12 @@ RSpec.describe "wa_health command" do
     [out, err, status.exitstatus]
   end
 
-  # Runs the command on a pseudo-terminal (so stdin and stdout are TTYs), `columns` wide when given (as
-  # `stty` sets a terminal's size before the command starts); returns what it printed.
+  # Runs the command on a pseudo-terminal (so stdin and stdout are TTYs), `columns` wide when given;
+  # returns what it printed and its exit status.
   define_method(:on_terminal) do |*args, columns: nil|
-    output = +""
-    status = nil
-    command = [RbConfig.ruby, "-I", File.join(root, "lib"), File.join(root, "bin/wa_health"), *args]
-    command = ["sh", "-c", "stty cols #{Integer(columns)} rows 50 && exec \"$@\"", "sh", *command] if columns
-    PTY.spawn(base_env, *command, chdir: root) do |reader, _writer, pid|
-      begin
-        reader.each_line { |line| output << line }
-      rescue Errno::EIO
-        nil # the child closed the terminal
-      end
-      status = Process.wait2(pid).last
-    end
-    [output.gsub("\r\n", "\n"), status.exitstatus]
+    output, status = Terminal.run(base_env, RbConfig.ruby, "-I", File.join(root, "lib"),
+                                  File.join(root, "bin/wa_health"), *args, columns: columns, chdir: root)
+    [output, status.exitstatus]
   end
 
   # Starts the command in the background; returns its pid and its standard output and error (pipes).

@@ -1,9 +1,9 @@
 # frozen_string_literal: true
 
 require "open3"
-require "pty"
 require "rbconfig"
 require "wa_health/cli"
+require_relative "support/terminal"
 
 # The README's demo section shows what a colour terminal shows: a screenshot of the real output
 # (`rake demo:screenshot` takes it) and the same lines as text. Both must still be what the demo prints.
@@ -22,17 +22,10 @@ RSpec.describe "README's demo section" do
   # What an 80-column colour terminal shows of the demo: its output on a pseudo-terminal that size,
   # without the colour codes (which must be there).
   define_method(:on_80_column_terminal) do
-    output = +""
-    PTY.spawn(env, "sh", "-c", "stty cols 80 rows 50 && exec \"$@\"", "sh", *command, chdir: root) do |reader, _, pid|
-      begin
-        reader.each_line { |line| output << line }
-      rescue Errno::EIO
-        nil # the demo closed the terminal
-      end
-      Process.wait(pid)
-    end
+    output, status = Terminal.run(env, *command, columns: 80, chdir: root)
+    expect(status).to be_success
     expect(output).to include("\e[1;32m")
-    layout.plain(output.gsub("\r\n", "\n"))
+    layout.plain(output)
   end
 
   it "shows a screenshot that is in the repository and in the gem, a PNG as tall as the text excerpt" do
