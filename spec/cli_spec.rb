@@ -294,11 +294,14 @@ RSpec.describe "wa_health command" do
       @event_loop = WaHealth::CLI::DemoEvents.new(cli, {}).run
     end
 
+    # The rate-limit advice says until when from the time it is written: each render has that time as
+    # the same placeholder, as wide.
     def render(width, color)
       cli = WaHealth::CLI.new(out: StringIO.new, err: StringIO.new, env: {})
       options = { width: width, color: color }
       numbers = WaHealth::CLI::DemoText.new(cli, options).render(@walks)
       WaHealth::CLI::DemoEvents.new(cli, options).append_to(numbers, @event_loop)
+                               .gsub(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, "YYYY-MM-DD hh:mm:ss UTC")
     end
 
     [60, 80, 120].each do |width|

@@ -348,8 +348,8 @@ module WaHealth
     # The demo's text output.
     class DemoText
       HEADERS = ["#", "Scenario", "Status", "Quality", "Name status", "Can send", "Decision", "Webhook setup"].freeze
-      # The columns left out, first named first, while the table is too wide even with brief cells: the
-      # numbered lines below tell the same facts in words.
+      # The columns left out, first named first, while the table is too wide even with brief cells: what
+      # an operator misses least at a glance (the numbered lines below tell each number's story in words).
       LEFT_OUT_FIRST = ["Quality", "Name status", "Scenario", "Decision"].freeze
 
       INTRO = "wa_health reads a WhatsApp Business number's health from Meta, decides whether it needs " \
