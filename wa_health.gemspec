@@ -16,7 +16,8 @@ Gem::Specification.new do |spec|
 
   spec.files = Dir[
     "lib/**/*.rb", "exe/*", "ext/cargo_makefile.rb", "ext/*/extconf.rb", "{ext,crates}/*/Cargo.toml",
-    "{ext,crates}/*/src/**/*.rs", "Cargo.toml", "Cargo.lock", "README.md", "docs/**/*.md", "LICENSE"
+    "{ext,crates}/*/src/**/*.rs", "Cargo.toml", "Cargo.lock", "README.md", "docs/**/*.md",
+    "docs/images/*.png", "LICENSE"
   ]
   spec.bindir = "exe"
   spec.executables = Dir["exe/*"].map { |path| File.basename(path) }

@@ -4,13 +4,14 @@ require "fileutils"
 require "io/wait"
 require "json"
 require "open3"
-require "pty"
 require "rbconfig"
 require "shellwords"
 require "socket"
+require "stringio"
 require "time"
 require "wa_health/cli"
 require "tmpdir"
+require_relative "support/terminal"
 
 # bin/wa_health and exe/wa_health, run as the user runs them: a separate Ruby process.
 RSpec.describe "wa_health command" do
@@ -20,7 +21,7 @@ RSpec.describe "wa_health command" do
 
   # Anything that would reach for the internet goes to a closed loopback port instead.
   base_env = { "WA_HEALTH_ACCESS_TOKEN" => nil, "WA_HEALTH_GRAPH_URL" => "http://127.0.0.1:9",
-               "WA_HEALTH_API_VERSION" => nil, "NO_COLOR" => nil }
+               "WA_HEALTH_API_VERSION" => nil, "NO_COLOR" => nil, "COLUMNS" => nil }
 
   define_method(:wa_health) do |*args, env: {}, stdin: "", command: "bin/wa_health"|
     out, err, status = Open3.capture3(base_env.merge(env), RbConfig.ruby, "-I", File.join(root, "lib"),
@@ -28,20 +29,12 @@ RSpec.describe "wa_health command" do
     [out, err, status.exitstatus]
   end
 
-  # Runs the command on a pseudo-terminal (so stdin and stdout are TTYs); returns what it printed.
-  define_method(:on_terminal) do |*args|
-    output = +""
-    status = nil
-    PTY.spawn(base_env, RbConfig.ruby, "-I", File.join(root, "lib"), File.join(root, "bin/wa_health"), *args,
-              chdir: root) do |reader, _writer, pid|
-      begin
-        reader.each_line { |line| output << line }
-      rescue Errno::EIO
-        nil # the child closed the terminal
-      end
-      status = Process.wait2(pid).last
-    end
-    [output.gsub("\r\n", "\n"), status.exitstatus]
+  # Runs the command on a pseudo-terminal (so stdin and stdout are TTYs), `columns` wide when given;
+  # returns what it printed and its exit status.
+  define_method(:on_terminal) do |*args, columns: nil|
+    output, status = Terminal.run(base_env, RbConfig.ruby, "-I", File.join(root, "lib"),
+                                  File.join(root, "bin/wa_health"), *args, columns: columns, chdir: root)
+    [output, status.exitstatus]
   end
 
   # Starts the command in the background; returns its pid and its standard output and error (pipes).
@@ -70,8 +63,9 @@ RSpec.describe "wa_health command" do
   end
 
   # The options that take a value, by command: each spec of a command passes every one of them as --name=value.
-  value_options = { "demo" => [], "check" => %w[--phone-number-id --business-account-id --api-version --base-url
-                                                --timeout], "decide" => [], "fake" => %w[--port --host --latency-ms] }
+  value_options = { "demo" => %w[--width], "check" => %w[--phone-number-id --business-account-id --api-version
+                                                         --base-url --timeout --width],
+                    "decide" => %w[--width], "fake" => %w[--port --host --latency-ms] }
 
   # One line on standard error, ending with the hint to the help of the command it names.
   def expect_one_line_usage_error(result, pattern)
@@ -136,7 +130,7 @@ RSpec.describe "wa_health command" do
   end
 
   describe "demo" do
-    it "walks the nine numbers in a few seconds, as a plain-text table with one line per number" do
+    it "walks the eleven numbers in a few seconds, as a plain-text table and a numbered paragraph per number" do
       started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       out, err, status = wa_health("demo")
       expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be < 10
@@ -244,8 +238,9 @@ RSpec.describe "wa_health command" do
     it "colours the badges on a terminal, and with --color, but not with --no-color" do
       output, status = on_terminal("demo")
       expect(status).to eq(0)
-      expect(output).to include("\e[1;32mGREEN\e[0m", "\e[1;31mBLOCKED\e[0m", "\e[1;33mPENDING_REVIEW\e[0m")
-      expect(wa_health("demo", "--color").first).to include("\e[1;32mGREEN\e[0m")
+      expect(output).to include("\e[1;32mAVAILABLE\e[0m", "\e[1;31mBLOCKED\e[0m", "\e[1;33mnot registered\e[0m")
+      expect(on_terminal("demo", "--width=120").first).to include("\e[1;32mGREEN\e[0m", "\e[1;33mPENDING_REVIEW\e[0m")
+      expect(wa_health("demo", "--color").first).to include("\e[1;32mAVAILABLE\e[0m")
       expect(on_terminal("demo", "--no-color").first).not_to include("\e[")
     end
 
@@ -262,11 +257,11 @@ RSpec.describe "wa_health command" do
       expect([err, status]).to eq(["", 0])
       section = out.split("\n\n").last.lines.map(&:chomp)
       expect(section.first).to eq("Meta's health webhooks: the number stuck on its display name, event-driven")
-      expect(section.join("\n")).to include(
+      expect(section.join(" ").squeeze(" ")).to include(
         "PENDING, name PENDING_REVIEW", "register answered 100/2388001", "phone_number_name_update APPROVED",
         "WaHealth::WebhookEndpoint → 200", "apply_event asks register_now", "registered with the stored PIN → CONNECTED"
       )
-      expect(section.join("\n")).to match(/CONNECTED, \d+\.\d ms after the event/)
+      expect(section.join(" ").squeeze(" ")).to match(/CONNECTED, \d+\.\d ms after the event/)
       expect(section.map(&:length).max).to be <= 80
 
       loop = JSON.parse(wa_health("demo", "--json").first).fetch("event_loop")
@@ -284,14 +279,15 @@ RSpec.describe "wa_health command" do
        "an alert, a PIN change and a partner removal, each with its action" do
       out, = wa_health("demo")
       section = out.split("\n\n").last.lines.map(&:chomp)
-      text = section.join("\n")
+      text = section.join(" ").split.join(" ")
       expect(text).to include(
-        "the approval again, 3 at once → 200 200 200", "not handed over again: the event ledger has it",
-        "APPROVED: register_now (name_change); registered again",
-        "REJECTED: nothing (older than the last of its field)",
-        "INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED: notify_risk (account_alert)",
-        "PIN_CHANGED: mark_pin_stale (pin_changed)", "the partner removed (entry: the partner's portfolio 9099) → 200",
-        "PARTNER_REMOVED: reauthorize (partner_removed)"
+        "the approval again, 3 at once → 200 200 200: not handed over again (the event ledger has it).",
+        "a name change approved, an older rejection after it → 200 200: APPROVED: register_now (name_change), " \
+        "registered again; REJECTED: nothing (older than the last of its field).",
+        "INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED: notify_risk (account_alert).",
+        "PIN_CHANGED: mark_pin_stale (pin_changed).",
+        "the partner removed (entry: the partner's portfolio 9099) → 200: " \
+        "PARTNER_REMOVED: reauthorize (partner_removed)."
       )
       expect(section.map(&:length).max).to be <= 80
 
@@ -301,6 +297,123 @@ RSpec.describe "wa_health command" do
                 [[200], [["notify_risk:account_alert"]]], [[200], [["mark_pin_stale:pin_changed"]]],
                 [[200], [["reauthorize:partner_removed"]]]])
       expect(steps[1]["handled"].first["registered"]).to be(true)
+    end
+  end
+
+  describe "demo layout: by what the terminal shows, colour or not" do
+    layout = WaHealth::CLI::Layout
+    # The run's own measurements (how fast, and when): they differ from one run to the next.
+    steady = ->(text) { text.gsub(/\d+\.\d ms/, "N ms").gsub(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, "TIME") }
+    longest = ->(text) { text.lines.map { |line| layout.visible_width(line.chomp) }.max }
+    # The intro, the table, the numbered lines and the webhooks section, as the demo separates them.
+    sections = ->(text) { text.split("\n\n") }
+    columns_of = ->(line) { line.strip.split(/\s{2,}/) }
+    # Where each section's paragraphs start: any other line goes on the paragraph above it.
+    starts = [/\A\S/, /\A./, /\A ?\d+\. |\A {4}→ /, /\A {0,2}\S/]
+
+    # One walk and one webhook loop, rendered at every width with and without colour.
+    before(:all) do
+      cli = WaHealth::CLI.new(out: StringIO.new, err: StringIO.new, env: {})
+      @walks = WaHealth::CLI::Demo.new(cli).walks
+      @event_loop = WaHealth::CLI::DemoEvents.new(cli, {}).run
+    end
+
+    # The rate-limit advice says until when from the time it is written: each render has that time as
+    # the same placeholder, as wide.
+    def render(width, color)
+      cli = WaHealth::CLI.new(out: StringIO.new, err: StringIO.new, env: {})
+      options = { width: width, color: color }
+      numbers = WaHealth::CLI::DemoText.new(cli, options).render(@walks)
+      WaHealth::CLI::DemoEvents.new(cli, options).append_to(numbers, @event_loop)
+                               .gsub(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, "YYYY-MM-DD hh:mm:ss UTC")
+    end
+
+    [60, 80, 120].each do |width|
+      it "at #{width} columns: the coloured text shows exactly the plain text, within #{width} columns, whole words" do
+        plain = render(width, false)
+        colour = render(width, true)
+        expect(colour).to include("\e[1;32m", "\e[1;33m", "\e[1;31m")
+        expect(plain).not_to include("\e[")
+        expect(layout.plain(colour)).to eq(plain)
+        expect(longest.call(plain)).to be <= width
+        expect(longest.call(colour)).to be <= width
+
+        # Every word as the unwrapped text has it: a word cut in two would be two words here.
+        parts = sections.call(plain)
+        whole = sections.call(render(0, false))
+        expect(parts.size).to eq(4)
+        [0, 2, 3].each { |i| expect(parts[i].split).to eq(whole[i].split) }
+      end
+
+      it "at #{width} columns: breaks a line only where the next word would not fit (no line ends short)" do
+        parts = sections.call(render(width, true))
+        [0, 2, 3].each do |i|
+          parts[i].lines.map(&:chomp).each_cons(2) do |line, after|
+            next if after.match?(starts[i])
+
+            room = width - layout.visible_width(line) - 1
+            expect(layout.plain(after).split.first.length).to be > room, "#{line.inspect} / #{after.inspect}"
+          end
+        end
+      end
+    end
+
+    it "shows the table compact at 60 and 80 columns, with every column at 120, and in detail where there is room" do
+      tables = [60, 80, 120, 0].to_h { |width| [width, sections.call(render(width, false))[1].lines.map(&:chomp)] }
+      expect(tables.transform_values { |lines| columns_of.call(lines.first) }).to eq(
+        60 => ["#", "Status", "Can send", "Decision", "Webhook setup"],
+        80 => ["#", "Scenario", "Status", "Can send", "Decision", "Webhook setup"],
+        120 => ["#", "Scenario", "Status", "Quality", "Name status", "Can send", "Decision", "Webhook setup"],
+        0 => ["#", "Scenario", "Status", "Quality", "Name status", "Can send", "Decision", "Webhook setup"]
+      )
+      expect(columns_of.call(tables[80][5]))
+        .to eq(["5", "Display name in review", "PENDING", "AVAILABLE", "register", "not registered"])
+      expect(columns_of.call(tables[120][5])).to eq(["5", "Display name in review", "PENDING", "GREEN",
+                                                     "PENDING_REVIEW", "AVAILABLE", "register", "not registered"])
+      expect(columns_of.call(tables[0][5])).to eq(["5", "Display name in review", "PENDING", "GREEN", "PENDING_REVIEW",
+                                                   "AVAILABLE", "register (pending_provisioning)",
+                                                   "register 100/2388001, webhook set"])
+      expect(columns_of.call(tables[60][7])).to eq(["7", "-", "-", "-", "postponed"])
+      # A row per number under the headers, and what was left out said under the table.
+      expect(tables.values.map { |lines| lines.grep(/\A\d+ /).size }).to eq([11, 11, 11, 11])
+      expect(tables[60].last).to start_with("(all columns need")
+      expect(tables[60].join(" ").squeeze(" "))
+        .to match(/Left out to fit 60 columns: Quality, Name status, Scenario \(all columns need \d+\)\./)
+      expect(tables[80].last).to match(/\ALeft out to fit 80 columns: Quality, Name status \(all columns need \d+\)/)
+      expect(tables[120].last).to start_with("11 ")
+      expect(longest.call(tables[0].join("\n"))).to be > 120
+    end
+
+    it "lays out for the terminal it runs on, coloured, with the words --no-color prints for that width" do
+      [60, 80, 120].each do |columns|
+        terminal, status = on_terminal("demo", columns: columns)
+        expect(status).to eq(0)
+        expect(terminal).to include("\e[1;32mAVAILABLE\e[0m")
+        shown = layout.plain(terminal)
+        expect(longest.call(shown)).to be <= columns
+        expect(longest.call(shown)).to be > columns - 10
+        piped, err, status = wa_health("demo", "--no-color", "--width=#{columns}")
+        expect([err, status]).to eq(["", 0])
+        expect(steady.call(shown).split).to eq(steady.call(piped).split)
+        expect(sections.call(shown)[1].lines.first).to eq(sections.call(piped)[1].lines.first)
+      end
+    end
+
+    it "takes the width from --width, else COLUMNS, else the terminal, else 80 (0: never wraps)" do
+      headers = ->(out) { columns_of.call(sections.call(out)[1].lines.first) }
+      piped, = wa_health("demo")
+      expect(longest.call(piped)).to be_between(71, 80)
+      expect(headers.call(piped)).not_to include("Quality")
+      narrow, = wa_health("demo", env: { "COLUMNS" => "60" })
+      expect(longest.call(narrow)).to be_between(51, 60)
+      wide, = wa_health("demo", "--width=120", env: { "COLUMNS" => "60" })
+      expect(headers.call(wide)).to include("Quality", "Name status")
+      expect(longest.call(on_terminal("demo", columns: 100).first)).to be_between(91, 100)
+      unwrapped, = wa_health("demo", "--width=0")
+      expect(unwrapped).to include("register (pending_provisioning)")
+      expect(longest.call(unwrapped)).to be > 200
+      expect_one_line_usage_error(wa_health("demo", "--width=-1"), /--width must be 0 \(never wrap\) or a number/)
+      expect_one_line_usage_error(wa_health("demo", "--width=wide"), /\Awa_health demo: invalid argument: --width \(/)
     end
   end
 
@@ -350,11 +463,28 @@ RSpec.describe "wa_health command" do
 
     it "exits 1 and says why when the number needs attention" do
       fake.add_phone_number("1002", :display_name_pending, quality_rating: "RED")
-      out, _, status = check("--phone-number-id", "1002")
+      out, _, status = check("--phone-number-id", "1002", "--width=0")
       expect(status).to eq(1)
       expect(out).to include("Result: needs attention: quality rating is RED; registration incomplete " \
                              "(platform_type NOT_APPLICABLE, throughput level NOT_APPLICABLE).",
                              "What to do: Wait until Meta approves the display name")
+    end
+
+    it "lays its text out for --width: the words of the unwrapped text, within the width but for a lone link" do
+      fake.add_phone_number("1002", :display_name_pending, quality_rating: "RED")
+      whole, = check("--phone-number-id", "1002", "--width=0")
+      [60, 80].each do |width|
+        out, _, status = check("--phone-number-id", "1002", "--width=#{width}")
+        coloured, = check("--phone-number-id", "1002", "--width=#{width}", "--color")
+        expect(status).to eq(1)
+        expect(out.split).to eq(whole.split)
+        expect(out.lines.size).to be > whole.lines.size
+        expect(coloured).to include("\e[1;31mRED\e[0m")
+        expect(WaHealth::CLI::Layout.plain(coloured)).to eq(out)
+        lines = out.lines.map(&:chomp).grep_v(%r{\A\s*(WhatsApp Manager\s+)?https://\S+\z})
+        expect(lines.map(&:length).max).to be_between(width - 10, width)
+        expect(out).to match(/^  Registration +register \(pending_provisioning\):/)
+      end
     end
 
     it "prints the report, the verdict and the advice as JSON with --json" do
@@ -438,7 +568,7 @@ RSpec.describe "wa_health command" do
 
     it "takes every option's value after = as well as after a space" do
       values = { "--phone-number-id" => "1001", "--business-account-id" => "2001", "--api-version" => "v24.0",
-                 "--base-url" => fake.url, "--timeout" => "5" }
+                 "--base-url" => fake.url, "--timeout" => "5", "--width" => "100" }
       expect(values.keys).to match_array(value_options["check"])
       out, err, status = wa_health("check", *values.map { |name, value| "#{name}=#{value}" },
                                    env: { "WA_HEALTH_ACCESS_TOKEN" => token })
@@ -493,7 +623,7 @@ RSpec.describe "wa_health command" do
                                       "entities" => [{ "can_send_message" => "BLOCKED",
                                                        "errors" => [{ "error_code" => 141_010 }] }] } }
       fake.queue_response(body: sparse, times: 2)
-      out, _, status = check("--phone-number-id", "1001")
+      out, _, status = check("--phone-number-id", "1001", "--width=0")
       expect(status).to eq(1)
       expect(out.lines.first).to eq("Phone number\n")
       expect(out).to include("What to do: Meta: an entity is BLOCKED: error 141010. Open WhatsApp Manager " \
@@ -521,7 +651,7 @@ RSpec.describe "wa_health command" do
       Dir.mktmpdir do |dir|
         path = File.join(dir, "health.json")
         File.write(path, JSON.generate(not_provisioned))
-        out, err, status = wa_health("decide", path)
+        out, err, status = wa_health("decide", path, "--width=0")
         expect([err, status]).to eq(["", 0])
         decision = WaHealth.registration_decision(not_provisioned)
         # Whatever Decision#to_h holds (a flag added to it shows up without a change to the command).
@@ -530,6 +660,16 @@ RSpec.describe "wa_health command" do
                                      "verification expired: no\n", "registration incomplete: yes\n",
                                      "not applicable: platform_type\n", "message: #{decision.message}\n")
       end
+    end
+
+    it "wraps a long fact under its name for --width" do
+      health = JSON.generate(not_provisioned)
+      whole, = wa_health("decide", "--width=0", stdin: health)
+      out, err, status = wa_health("decide", "--width=40", stdin: health)
+      expect([err, status]).to eq(["", 0])
+      expect(out.split).to eq(whole.split)
+      expect(out.lines.map { |line| line.chomp.length }.max).to be <= 40
+      expect(out.lines.grep(/\A  \S/)).not_to be_empty # the message's lines after its first
     end
 
     it "reads standard input for - or no FILE, and prints JSON with --json" do

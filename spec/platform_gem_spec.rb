@@ -87,7 +87,7 @@ RSpec.describe "The platform gem (rake native gem)" do
   end
 
   it "runs `wa_health demo` from the installed gem" do
-    output, status = without_rust(File.join(@home, "bin", "wa_health"), "demo", "--no-color")
+    output, status = without_rust(File.join(@home, "bin", "wa_health"), "demo", "--no-color", "--width=0")
     expect(status.success?).to be(true), output
     expect(output).to include("This demo runs 11 sample numbers against a fake Graph API on 127.0.0.1")
     expect(output).to include("Provisioned and healthy")

@@ -18,6 +18,9 @@ module WaHealth
     FAILURE = 2
     INTERRUPTED = 130
     TOKEN_ENV = "WA_HEALTH_ACCESS_TOKEN"
+    # The columns text is laid out for where nothing says how wide the terminal is (a pipe, a file, no
+    # COLUMNS): the width terminals open with, and what `man` lays out for without a terminal.
+    DEFAULT_WIDTH = 80
     COMMANDS = { "demo" => "walk sample numbers through the gem against a built-in fake Graph API",
                  "check" => "read a real number's health (token from #{TOKEN_ENV})",
                  "decide" => "print the registration decision for a health JSON",
@@ -125,6 +128,22 @@ module WaHealth
       @out.respond_to?(:tty?) && @out.tty? && !@env.key?("NO_COLOR") && @env["TERM"] != "dumb"
     end
 
+    # The columns text output is laid out for: --width (0: no limit, Float::INFINITY), else COLUMNS, else
+    # the width of the terminal standard output is, else DEFAULT_WIDTH.
+    def width(choice)
+      return choice.zero? ? Float::INFINITY : choice if choice
+
+      columns = @env["COLUMNS"].to_s
+      return columns.to_i if columns.match?(/\A\d+\z/) && columns.to_i.positive?
+
+      terminal_width || DEFAULT_WIDTH
+    end
+
+    # A Text for the command's output: coloured and laid out as its --color and --width options ask.
+    def text(options)
+      Text.new(color: color?(options[:color]), width: width(options[:width]))
+    end
+
     # OptionParser's errors become one-line UsageErrors that never quote an option's value
     # (`--access-token=...` must not echo a token).
     def parse(parser, argv)
@@ -136,14 +155,15 @@ module WaHealth
       raise UsageError, "#{e.reason}: #{echo(name)}#{hint}"
     end
 
-    # --json, --color / --no-color (where there is colour) and --help.
-    def common_options(opts, options, color: true, json: true)
+    # --json, --color / --no-color (where there is colour), --width (where text wraps) and --help.
+    def common_options(opts, options, color: true, json: true, width: true)
       opts.separator("")
       opts.on("--json", "print JSON instead of text (errors too, on standard output)") { options[:json] = true } if json
       if color
         opts.on("--color", "colour the badges (default: only on a terminal)") { options[:color] = true }
         opts.on("--no-color", "never colour") { options[:color] = false }
       end
+      width_option(opts, options) if width
       opts.on("-h", "--help", "show this help") { options[:help] = true }
     end
 
@@ -161,6 +181,25 @@ module WaHealth
     end
 
     private
+
+    def terminal_width
+      return unless @out.respond_to?(:tty?) && @out.tty?
+
+      require "io/console"
+      columns = @out.winsize.last
+      columns if columns.positive?
+    rescue SystemCallError, NotImplementedError
+      nil
+    end
+
+    def width_option(opts, options)
+      opts.on("--width N", Integer, "lay text out for N columns (default: $COLUMNS, else the terminal's",
+              "width, else 80; 0: never wrap)") do |columns|
+        raise UsageError, "--width must be 0 (never wrap) or a number of columns" if columns.negative?
+
+        options[:width] = columns
+      end
+    end
 
     def command_class(name)
       { "demo" => Demo, "check" => Check, "decide" => Decide, "fake" => Fake }[name]
@@ -216,6 +255,7 @@ module WaHealth
   end
 end
 
+require_relative "cli/layout"
 require_relative "cli/text"
 require_relative "cli/check"
 require_relative "cli/decide"

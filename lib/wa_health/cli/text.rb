@@ -2,13 +2,17 @@
 
 module WaHealth
   class CLI
-    # Plain-text rendering: aligned tables, badges coloured by tone on a terminal.
+    # A command's text output: badges coloured by tone on a terminal, laid out (by WaHealth::CLI::Layout)
+    # for `width` columns.
     class Text
       COLORS = { success: "32", warning: "33", danger: "31" }.freeze
       NONE = "-"
 
-      def initialize(color:)
+      attr_reader :width
+
+      def initialize(color:, width: Float::INFINITY)
         @color = color
+        @width = width
       end
 
       def paint(text, tone)
@@ -16,15 +20,22 @@ module WaHealth
         @color && code ? "\e[1;#{code}m#{text}\e[0m" : text
       end
 
-      # rows: Arrays of cells; a cell is a String or [String, tone]. Widths come from the plain
-      # text, so colour codes never break the alignment.
+      # A cell (a String, or a [String, tone] pair) as it prints: painted by its tone.
+      def cell(cell)
+        text, tone = cell.is_a?(Array) ? cell : [cell, nil]
+        paint(text.to_s, tone)
+      end
+
+      # rows: Arrays of cells. Columns are as wide as their widest cell shows, colour aside; a last column
+      # wider than the rest of the line wraps inside its column.
       def table(headers, rows, indent: "")
-        cells = [*(headers ? [headers] : []), *rows].map { |row| row.map { |cell| plain_cell(cell) } }
-        widths = column_widths(cells)
-        cells.map do |row|
-          line = row.each_with_index.map { |(text, tone), i| paint(text, tone) + (" " * (widths[i] - text.length)) }
-          indent + line.join("  ").rstrip
-        end.join("\n")
+        cells = [*(headers ? [headers] : []), *rows].map { |row| row.map { |text| cell(text) } }
+        Layout.table(cells, indent: indent, width: @width).join("\n")
+      end
+
+      # `text` wrapped to the width: `first` starts its first line, `indent` the others.
+      def wrap(text, first: "", indent: " " * Layout.visible_width(first))
+        Layout.wrap(text, @width, first: first, indent: indent)
       end
 
       # `wa_health check`'s text: the cards, Meta's verdict, the decision, the link and the advice.
@@ -33,37 +44,7 @@ module WaHealth
         rows << ["Status", Report.lookup(report.health, :status) || NONE]
         rows << ["Registration", decision_text(report.decision)]
         rows << ["WhatsApp Manager", report.manager_url]
-        [title(report), table(nil, rows, indent: "  "), result_line(report)].join("\n")
-      end
-
-      # `text` wrapped at word boundaries to lines of at most `width` characters: the first line starts
-      # with `first`, the others with `indent` (a word longer than a line stays whole).
-      def self.wrap(text, width, first: "", indent: " " * first.length)
-        lines = []
-        line = first.dup
-        empty = true
-        text.split(/\s+/).reject(&:empty?).each do |word|
-          unless empty || line.length + 1 + word.length <= width
-            lines << line
-            line = indent.dup
-            empty = true
-          end
-          line << (empty ? "" : " ") << word
-          empty = false
-        end
-        lines << line
-      end
-
-      # Columns to render for: COLUMNS when set, else the terminal's width; a pipe or a file gets every
-      # line whole (Float::INFINITY), which is easier to grep.
-      def self.width(io = $stdout)
-        from_env = ENV["COLUMNS"].to_i
-        return from_env if from_env.positive?
-
-        require "io/console"
-        io.tty? && io.winsize.last.positive? ? io.winsize.last : Float::INFINITY
-      rescue StandardError
-        Float::INFINITY
+        [title(report), table(nil, rows, indent: "  "), *result_lines(report)].join("\n")
       end
 
       def badge_cell(badge)
@@ -76,16 +57,6 @@ module WaHealth
 
       private
 
-      def column_widths(cells)
-        cells.transpose.map { |column| column.map { |text, _| text.length }.max }
-      end
-
-      # [text, tone] from a String or a [String, tone] pair.
-      def plain_cell(cell)
-        text, tone = cell.is_a?(Array) ? cell : [cell, nil]
-        [text.to_s, tone]
-      end
-
       def title(report)
         health = report.health
         name = [Report.lookup(health, :verified_name), Report.lookup(health, :display_phone_number)].compact
@@ -93,11 +64,14 @@ module WaHealth
         "#{name.empty? ? 'Phone number' : name.join('  ')}#{"  (phone number id #{id})" if id}"
       end
 
-      def result_line(report)
-        return "Result: #{paint('healthy', :success)}. #{Advice.for_report(report)}" unless report.needs_attention?
+      def result_lines(report)
+        unless report.needs_attention?
+          return wrap("#{paint('healthy', :success)}. #{Advice.for_report(report)}", first: "Result: ", indent: "  ")
+        end
 
-        "Result: #{paint('needs attention', :warning)}: #{report.attention_reasons.join('; ')}.\n" \
-          "What to do: #{Advice.for_report(report)}"
+        [*wrap("#{paint('needs attention', :warning)}: #{report.attention_reasons.join('; ')}.", first: "Result: ",
+                                                                                                 indent: "  "),
+         *wrap(Advice.for_report(report), first: "What to do: ", indent: "  ")]
       end
     end
 
